@@ -1,0 +1,85 @@
+"""Typed view of params.yaml, validated when loaded so that a typo fails loudly and early."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import PipelineError
+
+PARAMS_FILE = Path("params.yaml")
+
+Task = Literal["classification", "regression"]
+
+
+class Section(BaseModel):
+    """A params.yaml section: immutable, and unknown keys are refused rather than ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataParams(Section):
+    source: str = Field(description="A CSV path, relative to the project root, or an http(s) URL.")
+    target: str
+    drop_columns: tuple[str, ...] = ()
+
+
+class SplitParams(Section):
+    test_size: float = Field(gt=0, lt=1)
+    stratify: bool = True
+
+
+class ModelParams(Section):
+    estimator: str
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluateParams(Section):
+    permutation_repeats: int = Field(ge=1)
+
+
+class Paths(Section):
+    ingested: Path
+    train: Path
+    test: Path
+    model: Path
+    model_metadata: Path
+    metrics: Path
+    plots: Path
+    figures: Path
+
+
+class Params(Section):
+    task: Task
+    seed: int
+    data: DataParams
+    split: SplitParams
+    model: ModelParams
+    evaluate: EvaluateParams
+    paths: Paths
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per problem, each naming the params.yaml key it concerns."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"  {key}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path} not found: run from the project root") from error
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path} is not valid YAML: {error}") from error
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        raise PipelineError(f"{path} has invalid values:\n{describe_errors(error)}") from error

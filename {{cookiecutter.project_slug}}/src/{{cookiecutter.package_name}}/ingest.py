@@ -1,0 +1,79 @@
+"""Stage `ingest`: read the configured CSV, from disk or over http(s), and check its target."""
+
+from __future__ import annotations
+
+import io
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+
+from .config import DataParams, load_params
+from .errors import PipelineError
+from .outputs import atomic_path
+
+FETCH_TIMEOUT_SECONDS = 60
+
+
+def is_url(source: str) -> bool:
+    """True for the sources ingest downloads instead of reading from disk."""
+    return source.startswith(("http://", "https://"))
+
+
+def fetch(url: str) -> bytes:
+    """Download a CSV, turning network failures into one readable error."""
+    try:
+        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.read()
+    except urllib.error.HTTPError as error:
+        raise PipelineError(f"could not fetch {url}: HTTP {error.code} {error.reason}") from error
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise PipelineError(f"could not fetch {url}: {reason}") from error
+
+
+def read_source(source: str) -> pd.DataFrame:
+    """Load the source CSV into a frame."""
+    if is_url(source):
+        raw = fetch(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise PipelineError(f"data.source: no such file: {source}")
+        raw = path.read_bytes()
+    if not raw.strip():
+        raise PipelineError(f"{source} is empty")
+    try:
+        return pd.read_csv(io.BytesIO(raw))
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+        raise PipelineError(f"{source} could not be read as CSV: {error}") from error
+
+
+def check_columns(frame: pd.DataFrame, data: DataParams, source: str) -> None:
+    """Fail early when the target or a column to drop is not in the data."""
+    columns = list(frame.columns)
+    if data.target not in columns:
+        raise PipelineError(
+            f"target column '{data.target}' is not in {source}; its columns are: {', '.join(map(str, columns))}"
+        )
+    missing = [column for column in data.drop_columns if column not in columns]
+    if missing:
+        raise PipelineError(f"data.drop_columns names columns not in {source}: {', '.join(missing)}")
+    if frame[data.target].isna().all():
+        raise PipelineError(f"target column '{data.target}' in {source} has no values")
+
+
+def ingest(data: DataParams) -> pd.DataFrame:
+    """Read the source and keep the rows that have a target."""
+    frame = read_source(data.source)
+    check_columns(frame, data, data.source)
+    return frame.dropna(subset=[data.target]).reset_index(drop=True)
+
+
+def main() -> None:
+    params = load_params()
+    frame = ingest(params.data)
+    with atomic_path(params.paths.ingested) as output:
+        frame.to_csv(output, index=False)
+    print(f"ingest: {len(frame)} rows, {frame.shape[1]} columns from {params.data.source}")

@@ -1,0 +1,87 @@
+"""Stage `train`: fit preprocessing and the configured estimator as one scikit-learn Pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from .config import Params, load_params
+from .dataset import features_and_target, read_table
+from .errors import PipelineError
+from .estimators import build_estimator
+from .model_store import save_model
+from .outputs import atomic_paths, json_text
+
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "skops")
+
+
+def build_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
+    """Impute and scale numbers; impute and one-hot encode everything else."""
+    numeric = features.select_dtypes(include="number").columns.tolist()
+    categorical = [column for column in features.columns if column not in numeric]
+    return ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                categorical,
+            ),
+        ]
+    )
+
+
+def train(features: pd.DataFrame, target: pd.Series, params: Params) -> Pipeline:
+    """Fit the whole pipeline, so that the model file carries its own preprocessing."""
+    estimator: BaseEstimator = build_estimator(params.task, params.model, params.seed)
+    model = Pipeline([("preprocess", build_preprocessor(features)), ("estimator", estimator)])
+    try:
+        return model.fit(features, target)
+    except ValueError as error:
+        raise PipelineError(f"training {params.model.estimator} failed: {error}") from error
+
+
+def file_md5(path: Path) -> str:
+    """The same content hash DVC records, so metadata and dvc.lock can be compared."""
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def metadata(model: Pipeline, features: pd.DataFrame, params: Params) -> dict[str, Any]:
+    """What a reader of the model file needs to know about how it was made."""
+    estimator = model.named_steps["estimator"]
+    described: dict[str, Any] = {
+        "task": params.task,
+        "target": params.data.target,
+        "estimator": params.model.estimator,
+        "hyperparameters": params.model.hyperparameters,
+        "seed": params.seed,
+        "features": {column: str(dtype) for column, dtype in features.dtypes.items()},
+        "training_data": {"path": str(params.paths.train), "md5": file_md5(params.paths.train), "rows": len(features)},
+        "versions": {"python": platform.python_version(), **{name: version(name) for name in LIBRARIES}},
+    }
+    if hasattr(estimator, "classes_"):
+        described["classes"] = [str(label) for label in estimator.classes_]
+    return described
+
+
+def main() -> None:
+    params = load_params()
+    features, target = features_and_target(read_table(params.paths.train), params.data)
+    model = train(features, target, params)
+    with atomic_paths(params.paths.model, params.paths.model_metadata) as (model_out, metadata_out):
+        save_model(model, model_out)
+        metadata_out.write_text(json_text(metadata(model, features, params)), encoding="utf-8")
+    print(f"train: {params.model.estimator} fitted on {len(features)} rows")
