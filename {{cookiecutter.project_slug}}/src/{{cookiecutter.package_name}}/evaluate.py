@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn import metrics
 from sklearn.inspection import permutation_importance
@@ -55,7 +54,9 @@ def score(model: Pipeline, features: pd.DataFrame, target: pd.Series, task: Task
     return {name: round(float(value), 6) for name, value in compute(model, features, target).items()}
 
 
-def classification_plots(model: Pipeline, features: pd.DataFrame, target: pd.Series) -> dict[str, pd.DataFrame]:
+def classification_plots(
+    model: Pipeline, features: pd.DataFrame, target: pd.Series
+) -> dict[str, pd.DataFrame]:
     """Confusion pairs, and ROC and precision-recall curves (micro-averaged beyond two classes)."""
     probabilities, classes = model.predict_proba(features), model.classes_
     if len(classes) == 2:
@@ -65,7 +66,9 @@ def classification_plots(model: Pipeline, features: pd.DataFrame, target: pd.Ser
     fpr, tpr, roc_thresholds = metrics.roc_curve(truth, scores)
     precision, recall, pr_thresholds = metrics.precision_recall_curve(truth, scores)
     return {
-        "confusion": pd.DataFrame({"actual": target.astype(str), "predicted": model.predict(features).astype(str)}),
+        "confusion": pd.DataFrame(
+            {"actual": target.astype(str), "predicted": model.predict(features).astype(str)}
+        ),
         "roc": pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": roc_thresholds}),
         "precision_recall": pd.DataFrame(
             {"recall": recall[:-1], "precision": precision[:-1], "threshold": pr_thresholds}
@@ -82,7 +85,9 @@ def regression_plots(model: Pipeline, features: pd.DataFrame, target: pd.Series)
     }
 
 
-def feature_importance(model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params) -> pd.DataFrame:
+def feature_importance(
+    model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params
+) -> pd.DataFrame:
     """How much the score drops when each input column is shuffled, most important first."""
     result = permutation_importance(
         model,
@@ -98,10 +103,15 @@ def feature_importance(model: Pipeline, features: pd.DataFrame, target: pd.Serie
     return table.sort_values("importance", ascending=False).round(6).reset_index(drop=True)
 
 
-def plot_tables(model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params) -> dict[str, pd.DataFrame]:
+def plot_tables(
+    model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params
+) -> dict[str, pd.DataFrame]:
     """Every table DVC plots from, keyed by file stem."""
     task_plots = classification_plots if params.task == "classification" else regression_plots
-    return {**task_plots(model, features, target), "feature_importance": feature_importance(model, features, target, params)}
+    return {
+        **task_plots(model, features, target),
+        "feature_importance": feature_importance(model, features, target, params),
+    }
 
 
 def write_outputs(scores: dict[str, float], tables: dict[str, pd.DataFrame], params: Params) -> None:

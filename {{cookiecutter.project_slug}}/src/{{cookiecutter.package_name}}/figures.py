@@ -8,8 +8,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pandas as pd
+from matplotlib.figure import Figure
 
 
 def confusion(table: pd.DataFrame) -> Figure:
@@ -18,7 +18,9 @@ def confusion(table: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(4.5, 4))
     axes = figure.subplots()
     axes.imshow(counts.to_numpy(), cmap="Blues")
-    axes.set(xticks=range(counts.shape[1]), yticks=range(counts.shape[0]), xlabel="predicted", ylabel="actual")
+    axes.set(
+        xticks=range(counts.shape[1]), yticks=range(counts.shape[0]), xlabel="predicted", ylabel="actual"
+    )
     axes.set_xticklabels(counts.columns)
     axes.set_yticklabels(counts.index)
     for (row, column), value in pd.DataFrame(counts.to_numpy()).stack().items():

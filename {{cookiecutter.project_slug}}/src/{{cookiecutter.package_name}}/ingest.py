@@ -52,10 +52,10 @@ def read_source(source: str) -> pd.DataFrame:
 
 def check_columns(frame: pd.DataFrame, data: DataParams, source: str) -> None:
     """Fail early when the target or a column to drop is not in the data."""
-    columns = list(frame.columns)
+    columns = [str(column) for column in frame.columns]
     if data.target not in columns:
         raise PipelineError(
-            f"target column '{data.target}' is not in {source}; its columns are: {', '.join(map(str, columns))}"
+            f"target column '{data.target}' is not in {source}; its columns are: {', '.join(columns)}"
         )
     missing = [column for column in data.drop_columns if column not in columns]
     if missing:

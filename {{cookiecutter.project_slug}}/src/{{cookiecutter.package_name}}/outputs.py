@@ -20,7 +20,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temporary_path = Path(temporary)
     try:
         yield temporary_path
-        os.replace(temporary_path, path)
+        temporary_path.replace(path)
     finally:
         temporary_path.unlink(missing_ok=True)
 

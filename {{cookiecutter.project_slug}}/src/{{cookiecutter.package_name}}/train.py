@@ -69,7 +69,11 @@ def metadata(model: Pipeline, features: pd.DataFrame, params: Params) -> dict[st
         "hyperparameters": params.model.hyperparameters,
         "seed": params.seed,
         "features": {column: str(dtype) for column, dtype in features.dtypes.items()},
-        "training_data": {"path": str(params.paths.train), "md5": file_md5(params.paths.train), "rows": len(features)},
+        "training_data": {
+            "path": str(params.paths.train),
+            "md5": file_md5(params.paths.train),
+            "rows": len(features),
+        },
         "versions": {"python": platform.python_version(), **{name: version(name) for name in LIBRARIES}},
     }
     if hasattr(estimator, "classes_"):

@@ -1,0 +1,73 @@
+"""Small synthetic datasets and matching params, for both tasks, so tests run in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.config import Params, Task
+
+TASKS: tuple[Task, ...] = ("classification", "regression")
+
+
+def synthetic_frame(task: Task, rows: int = 160, seed: int = 0) -> pd.DataFrame:
+    """Numeric and categorical columns with gaps, and a target that depends on both."""
+    rng = np.random.default_rng(seed)
+    size = rng.normal(50, 15, rows)
+    colour = rng.choice(["red", "green", "blue"], rows)
+    signal = (size - 50) / 15 + (colour == "red") * 1.5 + rng.normal(0, 0.3, rows)
+    frame = pd.DataFrame(
+        {
+            "row_id": np.arange(rows),
+            "size": size,
+            "count": rng.integers(0, 10, rows),
+            "colour": colour,
+            "target": np.where(signal > 0.4, "high", "low") if task == "classification" else 10 * signal,
+        }
+    )
+    frame.loc[rng.random(rows) < 0.1, "size"] = np.nan
+    frame.loc[rng.random(rows) < 0.1, "colour"] = np.nan
+    return frame
+
+
+def make_params(task: Task, root: Path, **overrides: object) -> Params:
+    """Params for the synthetic frame, with every path under `root`."""
+    estimator = "logistic_regression" if task == "classification" else "ridge"
+    raw: dict[str, object] = {
+        "task": task,
+        "seed": 7,
+        "data": {"source": str(root / "source.csv"), "target": "target", "drop_columns": ["row_id"]},
+        "split": {"test_size": 0.25, "stratify": True},
+        "model": {"estimator": estimator, "hyperparameters": {}},
+        "evaluate": {"permutation_repeats": 2},
+        "paths": {
+            "ingested": str(root / "interim/ingested.csv"),
+            "train": str(root / "processed/train.csv"),
+            "test": str(root / "processed/test.csv"),
+            "model": str(root / "models/model.skops"),
+            "model_metadata": str(root / "models/model.json"),
+            "metrics": str(root / "reports/metrics.json"),
+            "plots": str(root / "reports/plots"),
+            "figures": str(root / "reports/figures"),
+        },
+    }
+    raw.update(overrides)
+    return Params.model_validate(raw)
+
+
+@pytest.fixture(params=TASKS)
+def task(request: pytest.FixtureRequest) -> Task:
+    return request.param
+
+
+@pytest.fixture
+def frame(task: Task) -> pd.DataFrame:
+    return synthetic_frame(task)
+
+
+@pytest.fixture
+def params(task: Task, tmp_path: Path) -> Params:
+    return make_params(task, tmp_path)
