@@ -15,9 +15,33 @@ LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 # dependencies and the directory names its tools treat specially.
 RESERVED_NAMES = frozenset(
     {
-        "boto3", "cml", "data", "dvc", "dvclive", "evidently", "gto", "joblib", "matplotlib",
-        "models", "numpy", "pandas", "pandera", "pre_commit", "pydantic", "pytest", "reports",
-        "ruff", "scikit_learn", "scipy", "sklearn", "skops", "src", "test", "tests", "uv", "yaml",
+        "boto3",
+        "cml",
+        "data",
+        "dvc",
+        "dvclive",
+        "evidently",
+        "gto",
+        "joblib",
+        "matplotlib",
+        "models",
+        "numpy",
+        "pandas",
+        "pandera",
+        "pre_commit",
+        "pydantic",
+        "pytest",
+        "reports",
+        "ruff",
+        "scikit_learn",
+        "scipy",
+        "sklearn",
+        "skops",
+        "src",
+        "test",
+        "tests",
+        "uv",
+        "yaml",
     }
 )
 
@@ -28,7 +52,10 @@ GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 REMOTE_URLS = {
     "s3": (re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?"), "s3://BUCKET/PREFIX"),
     "gcs": (re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/\S*)?"), "gs://BUCKET/PREFIX"),
-    "azure": (re.compile(r"azure://[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}(/\S*)?"), "azure://CONTAINER/PREFIX"),
+    "azure": (
+        re.compile(r"azure://[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}(/\S*)?"),
+        "azure://CONTAINER/PREFIX",
+    ),
 }
 
 
@@ -104,5 +131,7 @@ def problems(answers: Mapping[str, str]) -> list[str]:
     if not EMAIL.fullmatch(answers["author_email"]):
         found.append(f"author_email '{answers['author_email']}' is not an email address")
     if not GITHUB_OWNER.fullmatch(answers["github_owner"]):
-        found.append(f"github_owner '{answers['github_owner']}' is not a valid GitHub user or organisation name")
+        found.append(
+            f"github_owner '{answers['github_owner']}' is not a valid GitHub user or organisation name"
+        )
     return found

@@ -9,6 +9,6 @@ from pathlib import Path
 # A relative template path is relative to where cookiecutter was started, which is $PWD.
 sys.path.insert(0, os.path.join(os.environ.get("PWD", "."), r"""{{ cookiecutter._repo_dir }}""", "hooks"))
 
-from project_setup import finish  # noqa: E402
+from project_setup import finish
 
 finish(Path.cwd(), json.loads(r"""{{ cookiecutter | jsonify }}"""))

@@ -8,7 +8,7 @@ import sys
 # A relative template path is relative to where cookiecutter was started, which is $PWD.
 sys.path.insert(0, os.path.join(os.environ.get("PWD", "."), r"""{{ cookiecutter._repo_dir }}""", "hooks"))
 
-from answers import problems  # noqa: E402
+from answers import problems
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
 

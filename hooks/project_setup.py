@@ -94,8 +94,16 @@ def first_commit(project_dir: Path, author_name: str, author_email: str) -> bool
     """Record the generated project as the first commit, so every later change is a diff."""
     identity = git_identity_args(project_dir, author_name, author_email)
     run(project_dir, "git", "add", "--all")
-    result = run(project_dir, "git", *identity, "commit", "--quiet", "--no-verify", "-m",
-                 "Generate the project from cookiecutter-gitops-ml")
+    result = run(
+        project_dir,
+        "git",
+        *identity,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        "Generate the project from cookiecutter-gitops-ml",
+    )
     if result.returncode != 0:
         say(f"the first commit failed ({result.stderr.strip()}): commit by hand with `git commit`.")
         return False

@@ -1,0 +1,90 @@
+"""Bake projects from the template and run what their users would run, for real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TEMPLATE_DIR / "hooks"))
+
+SLUG = "customer-churn"
+PACKAGE = "customer_churn"
+
+
+def tool_path() -> str:
+    """PATH with uv and this environment's tools (dvc, ruff) ahead of the rest."""
+    uv = shutil.which("uv") or str(TEMPLATE_DIR / ".tools" / "bin" / "uv")
+    if not Path(uv).exists():
+        pytest.exit("uv not found: run the tests through `make test`, which installs it", returncode=2)
+    return os.pathsep.join([str(Path(uv).parent), str(Path(sys.executable).parent), os.environ["PATH"]])
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment a user's shell would give a baked project: no virtualenv of ours active."""
+    env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env.update(
+        PATH=tool_path(),
+        UV_PYTHON_DOWNLOADS="never",
+        GIT_AUTHOR_NAME="Test Author",
+        GIT_AUTHOR_EMAIL="author@example.com",
+        GIT_COMMITTER_NAME="Test Author",
+        GIT_COMMITTER_EMAIL="author@example.com",
+        **extra,
+    )
+    return env
+
+
+def run(
+    *command: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command as a user would; on an unexpected failure, show everything it printed."""
+    result = subprocess.run(
+        command, cwd=cwd, env=env or project_env(), capture_output=True, text=True, check=False, timeout=900
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(command)}` exited {result.returncode} in {cwd}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def bake(output_dir: Path, **answers: Any) -> Path:
+    """Generate a project with default answers except those given."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return Path(
+        cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=answers)
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def developer_shell() -> Iterator[None]:
+    """Bake in the environment a developer's shell has: tools on PATH and a git identity."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in project_env().items():
+            patch.setenv(key, value)
+        yield
+
+
+@pytest.fixture(scope="session")
+def bake_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Bake each combination of answers once per session, whoever asks first."""
+    baked: dict[tuple[tuple[str, Any], ...], Path] = {}
+
+    def get(**answers: Any) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in baked:
+            name = "-".join(f"{value}" for _, value in key) or "defaults"
+            baked[key] = bake(tmp_path_factory.mktemp(f"bake-{name}"), **answers)
+        return baked[key]
+
+    return get

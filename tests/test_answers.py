@@ -1,0 +1,127 @@
+"""Bad answers are refused with one clear line each, and no project directory is left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from answers import problems
+from cookiecutter.exceptions import FailedHookException
+
+from .conftest import TEMPLATE_DIR, bake
+
+DEFAULTS = {
+    "project_name": "Customer Churn",
+    "project_slug": "customer-churn",
+    "package_name": "customer_churn",
+    "author_email": "you@example.com",
+    "github_owner": "your-github-user",
+    "python_version": "3.11",
+    "task": "classification",
+    "dvc_remote": "none",
+    "dvc_remote_url": "",
+    "license": "MIT",
+}
+
+REFUSED = {
+    "slug with spaces": ({"project_slug": "my project"}, "project_slug 'my project' must be lowercase"),
+    "slug shadowing pandas": ({"project_slug": "pandas"}, "project_slug 'pandas' would clash with 'pandas'"),
+    "package starting with a digit": (
+        {"package_name": "2fast"},
+        "package_name '2fast' is not a valid Python identifier",
+    ),
+    "package with a hyphen": ({"package_name": "my-model"}, "package_name 'my-model' is not a valid Python"),
+    "package is a keyword": ({"package_name": "class"}, "package_name 'class' is a Python keyword"),
+    "package shadows the standard library": (
+        {"package_name": "json"},
+        "package_name 'json' would shadow the standard library module 'json'",
+    ),
+    "package shadows dvc": ({"package_name": "dvc"}, "package_name 'dvc' would shadow 'dvc'"),
+    "package named test": ({"package_name": "test"}, "package_name 'test' would shadow"),
+    "s3 remote without scheme": (
+        {"dvc_remote": "s3", "dvc_remote_url": "my-bucket/data"},
+        "dvc_remote_url 'my-bucket/data' is not a valid s3 URL: expected s3://BUCKET/PREFIX",
+    ),
+    "gcs remote with an s3 URL": (
+        {"dvc_remote": "gcs", "dvc_remote_url": "s3://bucket/x"},
+        "is not a valid gcs URL: expected gs://BUCKET/PREFIX",
+    ),
+    "azure container with capitals": (
+        {"dvc_remote": "azure", "dvc_remote_url": "azure://My_Container"},
+        "is not a valid azure URL",
+    ),
+    "local remote given a URL": (
+        {"dvc_remote": "local", "dvc_remote_url": "s3://bucket"},
+        "must be a directory path for a local remote",
+    ),
+    "local remote left empty": ({"dvc_remote": "local", "dvc_remote_url": ""}, "must be a directory path"),
+    "bad email": ({"author_email": "nobody"}, "author_email 'nobody' is not an email address"),
+    "bad github owner": ({"github_owner": "-owner-"}, "github_owner '-owner-' is not a valid GitHub"),
+}
+
+
+@pytest.mark.parametrize(("changes", "message"), REFUSED.values(), ids=REFUSED.keys())
+def test_each_bad_answer_is_refused_with_its_reason(changes, message):
+    found = problems({**DEFAULTS, **changes})
+
+    assert len(found) == 1
+    assert message in found[0]
+
+
+def test_the_default_answers_and_every_remote_kind_are_accepted():
+    examples = {
+        "local": "../storage",
+        "s3": "s3://my-bucket/x",
+        "gcs": "gs://my-bucket/x",
+        "azure": "azure://box/x",
+    }
+
+    for kind, url in {"none": "", **examples}.items():
+        assert problems({**DEFAULTS, "dvc_remote": kind, "dvc_remote_url": url}) == []
+
+
+def test_an_unsupported_python_version_is_refused_even_from_a_replayed_answer_file():
+    assert problems({**DEFAULTS, "python_version": "3.9"}) == [
+        "python_version '3.9' is not supported: choose one of 3.10, 3.11, 3.12, 3.13"
+    ]
+
+
+@pytest.mark.parametrize(("changes", "message"), REFUSED.values(), ids=REFUSED.keys())
+def test_a_refused_bake_writes_nothing(changes, message, tmp_path, capfd):
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, **changes)
+
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert message in errors[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cookiecutters_own_check_refuses_a_python_version_outside_the_choices(tmp_path):
+    with pytest.raises(ValueError, match=r"3\.9 provided for choice variable python_version"):
+        bake(tmp_path, python_version="3.9")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_line_shows_the_reason_and_fails(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "-o",
+            str(tmp_path),
+            str(TEMPLATE_DIR),
+            "package_name=import",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "error: package_name 'import' is a Python keyword" in result.stderr
+    assert list(tmp_path.iterdir()) == []
