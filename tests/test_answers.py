@@ -93,8 +93,7 @@ def test_a_refused_bake_writes_nothing(changes, message, tmp_path, capfd):
         bake(tmp_path, **changes)
 
     errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1
-    assert message in errors[0]
+    assert any(message in line for line in errors), errors
     assert list(tmp_path.iterdir()) == []
 
 
