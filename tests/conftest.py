@@ -83,8 +83,7 @@ def bake_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     def get(**answers: Any) -> Path:
         key = tuple(sorted(answers.items()))
         if key not in baked:
-            name = "-".join(f"{value}" for _, value in key) or "defaults"
-            baked[key] = bake(tmp_path_factory.mktemp(f"bake-{name}"), **answers)
+            baked[key] = bake(tmp_path_factory.mktemp("bake"), **answers)
         return baked[key]
 
     return get
