@@ -87,3 +87,38 @@ def bake_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return baked[key]
 
     return get
+
+
+# Ready projects: baked, set up and run once per session, then shared read-only.
+# The classification project keeps its DVC storage in a directory, the regression one in
+# S3 (served by moto for the remote tests); the pipeline itself never touches the remote.
+READY_ANSWERS = {
+    "classification": {"task": "classification", "dvc_remote": "local"},
+    "regression": {"task": "regression", "dvc_remote": "s3", "dvc_remote_url": "s3://dvc-storage/regression"},
+}
+
+
+@pytest.fixture(scope="session")
+def ready_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A project per task after `make setup` and `make pipeline`."""
+    ready: dict[str, Path] = {}
+
+    def get(task: str) -> Path:
+        if task not in ready:
+            answers = dict(READY_ANSWERS[task])
+            if answers["dvc_remote"] == "local":
+                answers["dvc_remote_url"] = str(tmp_path_factory.mktemp("dvc-storage"))
+            project = bake(tmp_path_factory.mktemp("ready"), **answers)
+            run("make", "setup", cwd=project)
+            run("make", "pipeline", cwd=project)
+            ready[task] = project
+        return ready[task]
+
+    return get
+
+
+def copy_project(project: Path, destination: Path) -> Path:
+    """A private copy of a ready project for a test that changes it; its environment is rebuilt."""
+    copy = destination / project.name
+    shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+    return copy
