@@ -1,0 +1,45 @@
+# cookiecutter-gitops-ml: `make demo` shows the whole loop, `make test` runs the template's tests.
+# Both bootstrap their own tools (uv, then a locked environment) from a plain Python 3.11+.
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/bin/uv
+DEMO_DIR := $(CURDIR)/build/demo
+PYTEST_ARGS ?=
+
+export UV_PYTHON_DOWNLOADS := never
+export PATH := $(TOOLS)/bin:$(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: help demo test test-fast lint clean
+
+help: ## List the commands
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed (PYTHON=$(PYTHON))" >&2; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked
+	@touch $@
+
+demo: .venv/.synced ## Generate a project with default answers and run its whole loop
+	.venv/bin/python scripts/demo.py $(DEMO_DIR)
+
+test: .venv/.synced ## Run the template's test suite
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+test-fast: .venv/.synced ## Run the tests that do not run a baked project's pipeline
+	.venv/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: .venv/.synced ## Lint the template's own code
+	.venv/bin/ruff check hooks tests scripts benchmarks
+	.venv/bin/ruff format --check hooks tests scripts benchmarks
+
+clean: ## Remove the demo and the tool environments
+	rm -rf build .venv $(TOOLS)
