@@ -1,14 +1,128 @@
-"""Finish the new project: drop files its options do not use, then set up git and DVC."""
+"""Finish the new project: drop files its options do not use, then set up git and DVC.
 
+Cookiecutter renders this file with Jinja and runs it in the new project; the answers arrive
+as the one Jinja expression at the bottom, so the rest is plain Python that tests import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
 import json
-import os
+import shutil
+import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-# Hooks run as temporary copies, so find the template's hooks folder from the answers.
-# A relative template path is relative to where cookiecutter was started, which is $PWD.
-sys.path.insert(0, os.path.join(os.environ.get("PWD", "."), r"""{{ cookiecutter._repo_dir }}""", "hooks"))
+# Files that only one answer needs, listed under the answers that do NOT need them.
+UNUSED_FILES = {
+    ("task", "classification"): ["data/raw/houses.csv"],
+    ("task", "regression"): ["data/raw/customers.csv"],
+}
 
-from project_setup import finish
 
-finish(Path.cwd(), json.loads(r"""{{ cookiecutter | jsonify }}"""))
+def say(message: str) -> None:
+    """Tell the user what happened, in the same voice as cookiecutter's own output."""
+    print(f"[post-gen] {message}")
+
+
+def prune(project_dir: Path, answers: Mapping[str, str]) -> list[str]:
+    """Delete the files the chosen options do not use; return their relative paths."""
+    removed = []
+    for (key, value), paths in UNUSED_FILES.items():
+        if answers.get(key) != value:
+            continue
+        for relative in paths:
+            (project_dir / relative).unlink()
+            removed.append(relative)
+    return removed
+
+
+def run(project_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in the project and capture its output, never raising on failure."""
+    return subprocess.run(command, cwd=project_dir, capture_output=True, text=True, check=False)
+
+
+def init_git(project_dir: Path) -> bool:
+    """Make the project a git repository whose first branch is main."""
+    if shutil.which("git") is None:
+        say("git is not installed: install it, then run `git init -b main` in the project.")
+        return False
+    result = run(project_dir, "git", "init", "-b", "main")
+    if result.returncode != 0:
+        say(f"`git init` failed: {result.stderr.strip()}")
+        return False
+    return True
+
+
+def dvc_command() -> list[str] | None:
+    """How to run DVC from here: on PATH, or importable beside cookiecutter itself."""
+    if shutil.which("dvc"):
+        return ["dvc"]
+    if importlib.util.find_spec("dvc"):
+        return [sys.executable, "-m", "dvc"]
+    return None
+
+
+def init_dvc(project_dir: Path, remote_kind: str, remote_url: str) -> bool:
+    """Initialise DVC and its default remote, or say how to once DVC is installed."""
+    add_remote = ["remote", "add", "--default", "storage", remote_url]
+    dvc = dvc_command()
+    if dvc is None:
+        later = "`make setup` installs DVC and runs `dvc init`"
+        if remote_kind != "none":
+            later += f"; then add the remote with `uv run dvc {' '.join(add_remote)}`"
+        say(f"DVC is not installed in this environment: {later}.")
+        return False
+    steps = [["init", "--quiet"], ["config", "core.autostage", "true"]]
+    if remote_kind != "none":
+        steps.append(add_remote)
+    for step in steps:
+        result = run(project_dir, *dvc, *step)
+        if result.returncode != 0:
+            say(f"`dvc {' '.join(step)}` failed: {result.stderr.strip()}")
+            return False
+    return True
+
+
+def git_identity_args(project_dir: Path, author_name: str, author_email: str) -> list[str]:
+    """Use the template's author for the first commit when git has no identity of its own."""
+    has_email = run(project_dir, "git", "config", "user.email").stdout.strip()
+    has_name = run(project_dir, "git", "config", "user.name").stdout.strip()
+    if has_email and has_name:
+        return []
+    say(f"git has no user identity here: the first commit is authored as {author_name} <{author_email}>.")
+    return ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+
+
+def first_commit(project_dir: Path, author_name: str, author_email: str) -> bool:
+    """Record the generated project as the first commit, so every later change is a diff."""
+    identity = git_identity_args(project_dir, author_name, author_email)
+    run(project_dir, "git", "add", "--all")
+    result = run(
+        project_dir,
+        "git",
+        *identity,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        "Generate the project from cookiecutter-gitops-ml",
+    )
+    if result.returncode != 0:
+        say(f"the first commit failed ({result.stderr.strip()}): commit by hand with `git commit`.")
+        return False
+    return True
+
+
+def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
+    """Prune, then set up git and DVC; every failure is explained, none is fatal."""
+    prune(project_dir, answers)
+    if not init_git(project_dir):
+        return
+    init_dvc(project_dir, answers["dvc_remote"], answers["dvc_remote_url"])
+    first_commit(project_dir, answers["author_name"], answers["author_email"])
+
+
+if __name__ == "__main__":
+    finish(Path.cwd(), json.loads(r"""{{ cookiecutter | jsonify }}"""))

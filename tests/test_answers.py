@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from answers import problems
+from pre_gen_project import problems
 from cookiecutter.exceptions import FailedHookException
 
 from .conftest import TEMPLATE_DIR, bake
