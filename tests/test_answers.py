@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from pre_gen_project import problems
 from cookiecutter.exceptions import FailedHookException
+from pre_gen_project import problems
 
 from .conftest import TEMPLATE_DIR, bake
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -72,3 +73,21 @@ def test_without_dvc_the_project_is_still_made_and_setup_initialises_dvc(tmp_pat
     run("make", "setup", cwd=project, env={**env, "PATH": os.pathsep.join([str(uv_dir), env["PATH"]])})
 
     assert (project / ".dvc" / "config").is_file()
+
+
+def test_cruft_create_generates_the_same_project_and_records_the_template(tmp_path):
+    result = run(
+        "cruft", "create", "--no-input", "--output-dir", str(tmp_path), str(TEMPLATE_DIR), cwd=tmp_path
+    )
+
+    project = tmp_path / "customer-churn"
+    assert "Traceback" not in result.stderr
+    assert (
+        json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["package_name"]
+        == "customer_churn"
+    )
+    assert (project / ".dvc" / "config").is_file()
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert log.stdout.strip() == "Generate the project from cookiecutter-gitops-ml"
