@@ -121,3 +121,17 @@ def test_publishing_plots_is_off_unless_chosen(bake_once):
     assert yaml.safe_load((default / "params.yaml").read_text())["report"]["publish_plots"] is False
     assert "CML_PUBLISH := --publish" in (chosen / "Makefile").read_text()
     assert yaml.safe_load((chosen / "params.yaml").read_text())["report"]["publish_plots"] is True
+
+
+def test_the_templates_own_ci_is_clean_too():
+    ci = Path(__file__).resolve().parents[1] / ".github" / "workflows" / "ci.yml"
+    commands = [
+        [tool("actionlint"), "-no-color", str(ci)],
+        [tool("zizmor"), "--offline", "--no-progress", str(ci)],
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(ci)],
+    ]
+    for command in commands:
+        result = subprocess.run(command, capture_output=True, text=True)
+
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "run: make test" in ci.read_text()
