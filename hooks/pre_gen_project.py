@@ -15,6 +15,7 @@ from collections.abc import Mapping
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 TASKS = ("classification", "regression")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
+YES_NO = ("no", "yes")
 
 # Importable names a new package must not shadow: the generated project's own
 # dependencies and the directory names its tools treat specially.
@@ -115,7 +116,12 @@ def remote_problems(kind: str, url: str) -> list[str]:
 
 def choice_problems(answers: Mapping[str, str]) -> list[str]:
     """Check answers that must be one of a fixed list."""
-    choices = {"python_version": SUPPORTED_PYTHONS, "task": TASKS, "license": LICENSES}
+    choices = {
+        "python_version": SUPPORTED_PYTHONS,
+        "task": TASKS,
+        "license": LICENSES,
+        "publish_plots": YES_NO,
+    }
     return [
         f"{key} '{answers[key]}' is not supported: choose one of {', '.join(allowed)}"
         for key, allowed in choices.items()

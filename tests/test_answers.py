@@ -22,6 +22,7 @@ DEFAULTS = {
     "dvc_remote": "none",
     "dvc_remote_url": "",
     "license": "MIT",
+    "publish_plots": "no",
 }
 
 REFUSED = {

@@ -43,6 +43,7 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "split": {"test_size": 0.25, "stratify": True},
         "model": {"estimator": estimator, "hyperparameters": {}},
         "evaluate": {"permutation_repeats": 2},
+        "report": {"base": "main", "publish_plots": False},
         "paths": {
             "ingested": str(root / "interim/ingested.csv"),
             "train": str(root / "processed/train.csv"),
@@ -52,6 +53,7 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "metrics": str(root / "reports/metrics.json"),
             "plots": str(root / "reports/plots"),
             "figures": str(root / "reports/figures"),
+            "pr_report": str(root / "reports/pr_report.md"),
         },
     }
     raw.update(overrides)

@@ -15,6 +15,7 @@ COMMANDS = {
     "split": ("split", "Hold out the test set."),
     "train": ("train", "Fit the preprocessing and estimator pipeline and save it with skops."),
     "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
+    "report": ("report", "Write the pull request report: verdict, metrics and params against the base."),
 }
 
 

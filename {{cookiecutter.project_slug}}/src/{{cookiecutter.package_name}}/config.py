@@ -41,6 +41,13 @@ class EvaluateParams(Section):
     permutation_repeats: int = Field(ge=1)
 
 
+class ReportParams(Section):
+    base: str = Field(description="The branch a pull request's metrics and params are compared with.")
+    publish_plots: bool = Field(
+        description="Embed the figures as images, which CML uploads to its public image host."
+    )
+
+
 class Paths(Section):
     ingested: Path
     train: Path
@@ -50,6 +57,7 @@ class Paths(Section):
     metrics: Path
     plots: Path
     figures: Path
+    pr_report: Path
 
 
 class Params(Section):
@@ -59,6 +67,7 @@ class Params(Section):
     split: SplitParams
     model: ModelParams
     evaluate: EvaluateParams
+    report: ReportParams
     paths: Paths
 
 

@@ -1,0 +1,322 @@
+"""Command `report`: the pull request's one comment, as markdown, the same locally and in CI.
+
+It reads what the pipeline and the checks already wrote and what git and DVC know; it runs
+nothing heavy itself, so a gate that has not run shows as "not run" instead of failing here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .config import Params, load_params
+from .errors import PipelineError
+from .outputs import atomic_path
+
+# The summaries other commands write; each starts with a one-line verdict (✅, ⚠️ or ❌).
+GATE_SUMMARIES = {
+    "Data validation": Path("reports/validation.md"),
+    "Model tests": Path("reports/model_tests.md"),
+    "Drift": Path("reports/drift/drift.md"),
+}
+# Metrics where a smaller value is the better one; every other metric is better when larger.
+SMALLER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mse", "brier_score"})
+CHART_POINTS = 11
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    status: str  # "pass", "warn", "fail" or "not run"
+    summary: str
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
+    """Run git or DVC with arguments this module chose (no shell), capturing the output."""
+    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def git(*arguments: str) -> str:
+    """Output of a git command; git must work here, so a failure is the user's to fix."""
+    result = run_tool(shutil.which("git") or "git", *arguments)
+    if result.returncode != 0:
+        raise PipelineError(f"`git {' '.join(arguments)}` failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def dvc_json(*arguments: str) -> Any:
+    """Parsed JSON output of a DVC command, run with this interpreter's DVC."""
+    result = run_tool(sys.executable, "-m", "dvc", *arguments, "--json")
+    if result.returncode != 0:
+        raise PipelineError(f"`dvc {' '.join(arguments)}` failed: {result.stderr.strip()}")
+    return json.loads(result.stdout or "{}")
+
+
+def resolve_base(branch: str) -> str | None:
+    """The revision to compare with: the branch itself, or its remote-tracking copy in a CI clone."""
+    for candidate in (branch, f"origin/{branch}"):
+        probe = run_tool(
+            shutil.which("git") or "git", "rev-parse", "--verify", "--quiet", candidate + "^{commit}"
+        )
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def read_gate(name: str, path: Path) -> Gate:
+    """A gate's status from the verdict emoji on the first line of its summary."""
+    if not path.is_file():
+        return Gate(name, "not run", f"_Not run: `{path}` was not written._")
+    text = path.read_text(encoding="utf-8").strip()
+    first = text.splitlines()[0] if text else ""
+    status = "pass" if first.startswith("✅") else "fail" if first.startswith("❌") else "warn"
+    return Gate(name, status, text)
+
+
+def stale_stages() -> list[str]:
+    """Stages whose inputs changed since dvc.lock was written: their results are not shown."""
+    return sorted(dvc_json("status"))
+
+
+def verdict(gates: list[Gate], stale: list[str]) -> str:
+    """The first line: all gates passed, or which failed."""
+    failed = [gate.name for gate in gates if gate.status == "fail"]
+    if stale:
+        failed.insert(0, f"pipeline not up to date ({', '.join(stale)}: run `make pipeline`)")
+    not_run = [gate.name for gate in gates if gate.status == "not run"]
+    warned = [gate.name for gate in gates if gate.status == "warn"]
+    if failed:
+        line = f"❌ **Failed: {', '.join(failed)}**"
+    elif warned:
+        line = f"⚠️ **Passed with warnings: {', '.join(warned)}**"
+    else:
+        line = "✅ **All gates passed**"
+    return line + (f" · not run: {', '.join(not_run)}" if not_run else "")
+
+
+def number(value: Any) -> str:
+    """A metric or param value as a table cell."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def direction(metric: str, change: float | None) -> str:
+    """Whether a change is an improvement, read from the metric's name."""
+    if change is None:
+        return "new"
+    if change == 0:
+        return "="
+    better = (change < 0) if metric in SMALLER_IS_BETTER else (change > 0)
+    return "▲ better" if better else "▼ worse"
+
+
+def metrics_section(base: str | None, base_branch: str) -> list[str]:
+    """Every metric of this run, with its value on the base branch and the change."""
+    lines = ["## Metrics", ""]
+    if base is None:
+        current = dvc_json("metrics", "show").get("", {}).get("data", {})
+        rows = {
+            path: {name: {"new": value} for name, value in data.get("data", {}).items()}
+            for path, data in current.items()
+        }
+        lines += [f"_Base branch `{base_branch}` not found: fetch it to compare (`git fetch origin`)._", ""]
+    else:
+        rows = dvc_json("metrics", "diff", base, "--all")
+    lines += [f"| Metric | `{base_branch}` | this branch | change | |", "|---|---:|---:|---:|---|"]
+    for path, metrics in sorted(rows.items()):
+        for name, values in sorted(metrics.items()):
+            change = values.get("diff")
+            delta = "—" if change is None else f"{change:+.4g}"
+            label = name if len(rows) == 1 else f"{path}: {name}"
+            lines.append(
+                f"| {label} | {number(values.get('old'))} | {number(values.get('new'))} | {delta} "
+                f"| {direction(name, change) if base else ''} |"
+            )
+    return [*lines, ""]
+
+
+def params_section(base: str | None, base_branch: str) -> list[str]:
+    """The settings this branch changed."""
+    lines = ["## Params", ""]
+    if base is None:
+        return [*lines, "_No base branch to compare with._", ""]
+    changed = {
+        (path, name): values
+        for path, params in dvc_json("params", "diff", base).items()
+        for name, values in params.items()
+    }
+    if not changed:
+        return [*lines, f"No setting differs from `{base_branch}`.", ""]
+    lines += [f"| Param | `{base_branch}` | this branch |", "|---|---|---|"]
+    for (_, name), values in sorted(changed.items()):
+        lines.append(f"| `{name}` | {number(values.get('old'))} | {number(values.get('new'))} |")
+    return [*lines, ""]
+
+
+def mermaid_label(text: str) -> str:
+    """A category name that cannot break a mermaid chart."""
+    return '"' + str(text).replace('"', "'") + '"'
+
+
+def importance_chart(table: pd.DataFrame) -> list[str]:
+    """Permutation importance as a mermaid bar chart, the largest ten."""
+    top = table.sort_values("importance", ascending=False).head(10)
+    return [
+        "```mermaid",
+        "xychart-beta horizontal",
+        '    title "Permutation feature importance"',
+        f"    x-axis [{', '.join(mermaid_label(name) for name in top['feature'])}]",
+        '    y-axis "drop in score when shuffled"',
+        f"    bar [{', '.join(f'{value:.4f}' for value in top['importance'])}]",
+        "```",
+    ]
+
+
+def roc_chart(table: pd.DataFrame) -> list[str]:
+    """The ROC curve as a mermaid line chart, sampled at evenly spaced false-positive rates."""
+    grid = np.linspace(0, 1, CHART_POINTS)
+    ordered = table.sort_values(["fpr", "tpr"])
+    tpr = np.interp(grid, ordered["fpr"], ordered["tpr"])
+    return [
+        "```mermaid",
+        "xychart-beta",
+        '    title "ROC curve"',
+        f'    x-axis "false-positive rate" [{", ".join(f"{value:.1f}" for value in grid)}]',
+        '    y-axis "true-positive rate" 0 --> 1',
+        f"    line [{', '.join(f'{value:.3f}' for value in tpr)}]",
+        f"    line [{', '.join(f'{value:.1f}' for value in grid)}]",
+        "```",
+    ]
+
+
+def confusion_table(table: pd.DataFrame) -> list[str]:
+    """Counts of actual (rows) against predicted (columns) classes."""
+    counts = pd.crosstab(table["actual"].astype(str), table["predicted"].astype(str))
+    header = "| actual \\ predicted | " + " | ".join(counts.columns) + " |"
+    lines = ["**Confusion matrix** (test set)", "", header, "|---" * (len(counts.columns) + 1) + "|"]
+    for actual, row in counts.iterrows():
+        lines.append(f"| **{actual}** | " + " | ".join(str(value) for value in row) + " |")
+    return lines
+
+
+def residual_chart(table: pd.DataFrame) -> list[str]:
+    """How many predictions fall in each band of residuals, as a mermaid bar chart."""
+    counts, edges = np.histogram(table["residual"], bins=CHART_POINTS)
+    labels = [f"{(low + high) / 2:.3g}" for low, high in itertools.pairwise(edges)]
+    return [
+        "```mermaid",
+        "xychart-beta",
+        '    title "Residuals (actual - predicted)"',
+        f"    x-axis [{', '.join(mermaid_label(label) for label in labels)}]",
+        '    y-axis "predictions"',
+        f"    bar [{', '.join(str(count) for count in counts)}]",
+        "```",
+    ]
+
+
+CHARTS = {
+    "feature_importance": importance_chart,
+    "roc": roc_chart,
+    "confusion": confusion_table,
+    "residuals": residual_chart,
+}
+
+
+def plots_section(params: Params, report_dir: Path, artifacts_link: str) -> list[str]:
+    """Charts GitHub draws itself, or CML-published images when the project opted in."""
+    lines = ["## Plots", ""]
+    if params.report.publish_plots:
+        for figure in sorted(params.paths.figures.glob("*.png")):
+            relative = os.path.relpath(figure, report_dir)
+            lines += [f"![{figure.stem.replace('_', ' ')}]({relative})", ""]
+    else:
+        for name, chart in CHARTS.items():
+            table_path = params.paths.plots / f"{name}.csv"
+            if table_path.is_file():
+                lines += [*chart(pd.read_csv(table_path)), ""]
+    return [*lines, f"Full-size figures: {artifacts_link}.", ""]
+
+
+def model_hash(params: Params) -> str | None:
+    """The DVC hash of the model, as dvc.lock records it."""
+    lock_path = Path("dvc.lock")
+    if not lock_path.is_file():
+        return None
+    lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
+    for stage in lock.get("stages", {}).values():
+        for out in stage.get("outs", []):
+            if Path(out["path"]) == params.paths.model:
+                return out.get("md5")
+    return None
+
+
+def artifacts_link() -> str:
+    """Where the full reports are: the workflow run's artifacts in CI, the files locally."""
+    server, repository, run_id = (
+        os.environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    if server and repository and run_id:
+        return f"the `reports` artifact of [this workflow run]({server}/{repository}/actions/runs/{run_id})"
+    return "`reports/` in this working copy"
+
+
+def provenance_section(params: Params) -> list[str]:
+    """Which commit and which model this report is about, and how to get them again."""
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--", "dvc.lock", "params.yaml", "src")
+    digest = model_hash(params)
+    lines = [
+        "## Reproduce",
+        "",
+        f"- Commit: `{commit[:12]}`" + (" (with uncommitted changes)" if dirty else ""),
+        f"- Model: `{params.paths.model}`, DVC md5 `{digest or 'not in dvc.lock yet'}`",
+        "",
+        "```bash",
+        f"git checkout {commit[:12]}",
+        "make setup",
+        "make pull       # with a DVC remote: download this model instead of training it",
+        "make pipeline   # rebuilds only what is missing",
+        "```",
+    ]
+    return [*lines, ""]
+
+
+def build_report(params: Params) -> str:
+    """The whole comment."""
+    base_branch = os.environ.get("GITHUB_BASE_REF") or params.report.base
+    base = resolve_base(base_branch)
+    gates = [read_gate(name, path) for name, path in GATE_SUMMARIES.items()]
+    lines = [verdict(gates, stale_stages()), ""]
+    lines += metrics_section(base, base_branch)
+    lines += params_section(base, base_branch)
+    for gate in gates:
+        lines += [f"## {gate.name}", "", gate.summary, ""]
+    lines += plots_section(params, params.paths.pr_report.parent, artifacts_link())
+    lines += provenance_section(params)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    params = load_params()
+    text = build_report(params)
+    with atomic_path(params.paths.pr_report) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    # In GitHub Actions the same markdown is the job summary, which forks' PRs get too.
+    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    print(f"report: wrote {params.paths.pr_report}")
