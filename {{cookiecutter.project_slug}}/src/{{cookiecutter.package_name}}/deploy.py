@@ -18,14 +18,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from gto import api as gto
 from gto.base import Assignment
 
 from .errors import PipelineError
 from .model_artifact import ARTIFACT, artifact_path, committed_yaml, file_md5, recorded_md5
 from .model_card import CardFacts, render
 from .outputs import json_text
-from .registry import MODEL_TESTS_REPORT, gto_errors, registry_events
+from .registry import MODEL_TESTS_REPORT, registry_events, tag_event
 from .repository import file_at
 
 BUNDLES = Path("build/deploy")
@@ -49,21 +48,12 @@ class Assigned:
 
 
 def read_tag(tag: str) -> Assigned:
-    """The assignment a tag records; anything else is refused."""
-    with gto_errors():
-        events = gto.check_ref(".", tag)
-    if not events:
-        raise PipelineError(
-            f"'{tag}' is not a registry tag of this repository: expected a stage assignment such as "
-            f"'{ARTIFACT}#prod#3' (see `gto history`)"
-        )
-    event = events[0]
-    if event.artifact != ARTIFACT:
-        raise PipelineError(f"'{tag}' is about artifact '{event.artifact}', not '{ARTIFACT}'")
+    """The stage assignment a tag records; any other registry tag is refused."""
+    event = tag_event(tag)
     if not isinstance(event, Assignment):
         raise PipelineError(
-            f"'{tag}' is not a stage assignment ({type(event).__name__.lower()}): deploy takes a tag "
-            f"such as '{ARTIFACT}#prod#3'"
+            f"'{tag}' is not a stage assignment ({event.event}): "
+            f"deploy takes a tag such as '{ARTIFACT}#prod#3'"
         )
     return Assigned(tag=tag, version=event.version, stage=event.stage, commit=event.commit_hexsha)
 
@@ -174,10 +164,7 @@ def publish(publisher: str, archive: Path, assigned: Assigned) -> None:
     """Hand the bundle to the publisher script: `PUBLISHER ARCHIVE VERSION_TAG MODEL_CARD`."""
     card = archive.parent / archive.name.removesuffix(".tar.gz") / "MODEL_CARD.md"
     version_tag = f"{ARTIFACT}@{assigned.version}"
-    try:
-        result = subprocess.run([publisher, str(archive), version_tag, str(card)], check=False)  # noqa: S603
-    except OSError as error:
-        raise PipelineError(f"the publisher {publisher} cannot run: {error}") from error
+    result = subprocess.run([publisher, str(archive), version_tag, str(card)], check=False)  # noqa: S603
     if result.returncode != 0:
         raise PipelineError(f"the publisher {publisher} failed (exit {result.returncode})")
 

@@ -1,6 +1,6 @@
 """The model registry: GTO's git tags, with this project's rules for registering and promoting.
 
-Commands `registry register|promote|rollback`. Every tag is annotated and pushed to `origin`,
+Commands `registry register|promote|rollback|describe|current`. Every tag is annotated and pushed to `origin`,
 so the registry and its audit trail are plain git: `gto show`, `gto history` or `git tag -n`
 read them anywhere.
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gto import api as gto
+from gto.base import BaseEvent
 from gto.exceptions import GTOException
 
 from .errors import PipelineError
@@ -270,6 +271,39 @@ def rollback(stage: str) -> None:
     assign(previous, stage, f"{ROLLBACK} {stage} from {current} to {previous}", events)
 
 
+def tag_event(tag: str) -> BaseEvent:
+    """The registry event a tag records; a tag GTO cannot read as one of the model's is refused."""
+    with gto_errors():
+        events = gto.check_ref(".", tag)
+    if not events:
+        raise PipelineError(
+            f"'{tag}' is not a registry tag of this repository: expected a stage assignment such as "
+            f"'{ARTIFACT}#prod#3' or a version such as '{ARTIFACT}@v0.1.0' (see `gto history`)"
+        )
+    if events[0].artifact != ARTIFACT:
+        raise PipelineError(f"'{tag}' is about artifact '{events[0].artifact}', not '{ARTIFACT}'")
+    return events[0]
+
+
+def describe(tag: str) -> None:
+    """Print what a tag records as key=value lines, which a workflow appends to $GITHUB_OUTPUT."""
+    event = tag_event(tag)
+    print(f"event={event.event}")
+    print(f"version={event.version}")
+    print(f"stage={getattr(event, 'stage', '')}")
+    print(f"commit={event.commit_hexsha}")
+
+
+def current(stage: str) -> None:
+    """Print the tag that assigned the stage its current version, as `tag=...`."""
+    assignments = [
+        event for event in registry_events() if event.kind == "assignment" and event.stage == stage
+    ]
+    if not assignments:
+        raise PipelineError(f"no version has been assigned to {stage}")
+    print(f"tag={assignments[-1].tag}")
+
+
 def parser() -> argparse.ArgumentParser:
     """Sub-commands of `registry`."""
     root = argparse.ArgumentParser(prog=f"python -m {__package__} registry", description=__doc__)
@@ -287,6 +321,10 @@ def parser() -> argparse.ArgumentParser:
     promoting.add_argument("--force", action="store_true", help="skip the stage that must come first")
     rolling = commands.add_parser("rollback", help="Assign a stage's previous version again.")
     rolling.add_argument("stage")
+    describing = commands.add_parser("describe", help="Print what a registry tag records (key=value).")
+    describing.add_argument("tag")
+    naming = commands.add_parser("current", help="Print the tag of a stage's current assignment.")
+    naming.add_argument("stage")
     return root
 
 
@@ -296,5 +334,9 @@ def main(argv: list[str]) -> None:
         register(chosen_bump(arguments.bump, arguments.labels))
     elif arguments.action == "promote":
         promote(arguments.version, arguments.stage, arguments.force)
-    else:
+    elif arguments.action == "rollback":
         rollback(arguments.stage)
+    elif arguments.action == "describe":
+        describe(arguments.tag)
+    else:
+        current(arguments.stage)
