@@ -169,6 +169,11 @@ def story(ready_project, tmp_path_factory) -> Story:
     step(story, "rollback prod", "make", "rollback", "STAGE=prod")
     story.shown["rolled back"] = show(story)
 
+    # What the deploy workflow asks before deploying: which event, which stage, which tag.
+    step(story, "describe assignment", "make", "-s", "describe-tag", "TAG=model#prod#5")
+    step(story, "describe registration", "make", "-s", "describe-tag", "TAG=model@v0.1.1")
+    step(story, "tag of prod", "make", "-s", "stage-tag", "STAGE=prod")
+
     # Deploys, from a clone that has none of the project's DVC cache.
     run("git", "clone", "--quiet", str(story.origin), str(story.deployer), cwd=root, env=ENV)
     deploy(story, "deploy rollback", "model#prod#5")
@@ -242,6 +247,15 @@ def test_rollback_assigns_the_previous_version_of_the_stage_again(story):
         git(story.project, "tag", "-l", "--format=%(contents:subject)", "model#prod#5")
         == "Roll back prod from v0.1.1 to v0.1.0"
     )
+
+
+def test_the_workflows_read_a_tags_event_and_a_stages_tag_as_outputs(story):
+    assert story.steps["describe assignment"].stdout == (
+        f"event=assignment\nversion=v0.1.0\nstage=prod\ncommit={story.merges['first-model']}\n"
+    )
+    registration = story.steps["describe registration"].stdout
+    assert registration.startswith("event=registration\nversion=v0.1.1\nstage=\n")
+    assert story.steps["tag of prod"].stdout == "tag=model#prod#5\n"
 
 
 def test_deploy_ships_exactly_the_tagged_model_with_its_card_and_metadata(story):
