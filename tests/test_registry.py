@@ -169,6 +169,11 @@ def story(ready_project, tmp_path_factory) -> Story:
     step(story, "rollback prod", "make", "rollback", "STAGE=prod")
     story.shown["rolled back"] = show(story)
 
+    # An old commit checked out again (a re-run of an old workflow) registers nothing.
+    git(project, "checkout", "--quiet", "--detach", story.merges["docs"])
+    step(story, "register behind", "make", "register")
+    git(project, "checkout", "--quiet", "main")
+
     # What the deploy workflow asks before deploying: which event, which stage, which tag.
     step(story, "describe assignment", "make", "-s", "describe-tag", "TAG=model#prod#5")
     step(story, "describe registration", "make", "-s", "describe-tag", "TAG=model@v0.1.1")
@@ -207,6 +212,15 @@ def test_a_merge_that_leaves_the_model_alone_registers_nothing(story):
     assert result.returncode == 0
     assert "the model is unchanged since v0.1.0" in result.stdout
     assert story.merges["docs"] not in origin_tags(story).values()
+
+
+def test_a_commit_behind_the_latest_version_is_refused(story):
+    result = story.steps["register behind"]
+    before, after = story.tags_around["register behind"]
+
+    assert result.returncode != 0
+    assert "registry: error: HEAD does not descend from v0.1.1" in result.stderr
+    assert after == before
 
 
 def test_promotions_are_tags_on_origin_and_gto_show_agrees(story):

@@ -23,7 +23,7 @@ from gto.exceptions import GTOException
 
 from .errors import PipelineError
 from .model_artifact import ARTIFACT, artifact_path, recorded_md5
-from .repository import file_at, has_remote, push_tag, resolve
+from .repository import file_at, has_remote, is_ancestor, push_tag, resolve
 
 BUMPS = ("major", "minor", "patch")
 DEFAULT_BUMP = "minor"
@@ -208,6 +208,11 @@ def register(bump: str) -> str | None:
         if latest.commit == head:
             print(f"registry: HEAD is already registered as {latest.version}: nothing to register")
             return None
+        if not is_ancestor(latest.commit, head):
+            raise PipelineError(
+                f"HEAD does not descend from {latest.version} (commit {latest.commit[:7]}): "
+                "register on main, after the latest registered version"
+            )
         if recorded_md5(latest.commit, artifact_path(latest.commit)) == md5:
             print(f"registry: the model is unchanged since {latest.version} (md5 {md5}): nothing to register")
             return None

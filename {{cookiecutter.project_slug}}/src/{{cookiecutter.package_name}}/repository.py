@@ -28,6 +28,15 @@ def resolve(revision: str) -> str:
     return git("rev-parse", "--verify", "--quiet", revision + "^{commit}").strip()
 
 
+def is_ancestor(ancestor: str, descendant: str) -> bool:
+    """Whether a commit is in another commit's history."""
+    try:
+        git("merge-base", "--is-ancestor", ancestor, descendant)
+    except PipelineError:
+        return False
+    return True
+
+
 def file_at(commit: str, path: str) -> str | None:
     """A file's committed text, or None when that commit does not have it."""
     try:
