@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.registry import ROLLBACK, Event, chosen_bump, gate_stage, next_version, stage_lineage
+from {{ cookiecutter.package_name }}.registry import (
+    MODEL_TESTS_REPORT,
+    ROLLBACK,
+    Event,
+    check_model_tests,
+    chosen_bump,
+    gate_stage,
+    next_version,
+    stage_lineage,
+)
+
+from .conftest import commit
 
 START = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 
@@ -104,3 +116,27 @@ def test_the_registry_command_refuses_a_missing_action(capsys):
 
     assert exit_info.value.code == 2
     assert "the following arguments are required: action" in capsys.readouterr().err
+
+
+def test_a_version_whose_committed_model_tests_passed_may_be_promoted(repository, capsys):
+    version_commit = commit(repository, {MODEL_TESTS_REPORT: json.dumps({"passed": True})})
+
+    check_model_tests("v0.1.0", version_commit)
+
+    assert "model tests passed for v0.1.0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({MODEL_TESTS_REPORT: json.dumps({"passed": False})}, "the model tests failed for v0.1.0"),
+        ({MODEL_TESTS_REPORT: "[]"}, "is not a model test report"),
+        ({"README.md": "no report"}, "v0.1.0 has no model test results"),
+    ],
+    ids=["failed", "unreadable", "missing"],
+)
+def test_a_version_without_passing_model_tests_is_refused(repository, files, message):
+    version_commit = commit(repository, files)
+
+    with pytest.raises(PipelineError, match=message):
+        check_model_tests("v0.1.0", version_commit)
