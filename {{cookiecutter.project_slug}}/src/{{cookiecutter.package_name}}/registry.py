@@ -1,8 +1,8 @@
 """The model registry: GTO's git tags, with this project's rules for registering and promoting.
 
-Commands `registry register|promote|rollback|describe|current`. Every tag is annotated and pushed to `origin`,
-so the registry and its audit trail are plain git: `gto show`, `gto history` or `git tag -n`
-read them anywhere.
+Commands `registry register|promote|rollback|describe|current`. Every tag is annotated and
+pushed to `origin`, so the registry and its audit trail are plain git: `gto show`,
+`gto history` or `git tag -n` read them anywhere.
 """
 
 from __future__ import annotations
@@ -83,12 +83,14 @@ def registry_events() -> list[Event]:
     return sorted(found, key=lambda event: (event.timestamp, event.counter))
 
 
-def known_stages() -> list[str]:
-    """The stages .gto allows, in promotion order."""
+def known_stages(stage: str) -> list[str]:
+    """The stages .gto allows, in promotion order, provided that `stage` is one of them."""
     with gto_errors():
         stages = list(gto.get_stages(".", allowed=True))
     if not stages:
         raise PipelineError(".gto lists no stages: add `stages: [dev, staging, prod]`")
+    if stage not in stages:
+        raise PipelineError(f"unknown stage '{stage}': the stages are {', '.join(stages)} (see .gto)")
     return stages
 
 
@@ -237,9 +239,7 @@ def assign(version: str, stage: str, message: str, events: list[Event]) -> None:
 def promote(version: str, stage: str, force: bool) -> None:
     """Assign a registered, tested version to a stage, in promotion order unless forced."""
     version_key(version)
-    stages = known_stages()
-    if stage not in stages:
-        raise PipelineError(f"unknown stage '{stage}': the stages are {', '.join(stages)} (see .gto)")
+    stages = known_stages(stage)
     events = registry_events()
     registered = registrations(events)
     if version not in registered:
@@ -264,9 +264,7 @@ def promote(version: str, stage: str, force: bool) -> None:
 
 def rollback(stage: str) -> None:
     """Assign the stage's previous version again."""
-    stages = known_stages()
-    if stage not in stages:
-        raise PipelineError(f"unknown stage '{stage}': the stages are {', '.join(stages)} (see .gto)")
+    known_stages(stage)
     events = registry_events()
     lineage = stage_lineage(events, stage)
     if len(lineage) < 2:
