@@ -164,7 +164,10 @@ def publish(publisher: str, archive: Path, assigned: Assigned) -> None:
     """Hand the bundle to the publisher script: `PUBLISHER ARCHIVE VERSION_TAG MODEL_CARD`."""
     card = archive.parent / archive.name.removesuffix(".tar.gz") / "MODEL_CARD.md"
     version_tag = f"{ARTIFACT}@{assigned.version}"
-    result = subprocess.run([publisher, str(archive), version_tag, str(card)], check=False)  # noqa: S603
+    try:
+        result = subprocess.run([publisher, str(archive), version_tag, str(card)], check=False)  # noqa: S603
+    except OSError as error:
+        raise PipelineError(f"the publisher {publisher} cannot run: {error}") from error
     if result.returncode != 0:
         raise PipelineError(f"the publisher {publisher} failed (exit {result.returncode})")
 
