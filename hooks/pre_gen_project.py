@@ -55,6 +55,9 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+# A stage name ends up in git tags (model#prod#3), GitHub Environment names and workflow
+# tag filters, so it is kept to what all three accept unchanged.
+STAGE = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 REMOTE_URLS = {
     "s3": (re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?"), "s3://BUCKET/PREFIX"),
     "gcs": (re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/\S*)?"), "gs://BUCKET/PREFIX"),
@@ -114,6 +117,27 @@ def remote_problems(kind: str, url: str) -> list[str]:
     return []
 
 
+def stage_names(answer: str) -> list[str]:
+    """The registry stages of a comma-separated answer, in promotion order."""
+    return [name.strip() for name in answer.split(",")]
+
+
+def stage_problems(answer: str) -> list[str]:
+    """Check the registry stages: simple lowercase names, each given once."""
+    names = stage_names(answer)
+    bad = [name for name in names if not STAGE.fullmatch(name)]
+    if bad:
+        shown = ", ".join(f"'{name}'" for name in bad)
+        return [
+            f"model_stages '{answer}': {shown} is not a valid stage name: use lowercase letters, digits "
+            "and hyphens, starting with a letter, separated by commas (for example 'dev, staging, prod')"
+        ]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        return [f"model_stages '{answer}' names {', '.join(repeated)} more than once"]
+    return []
+
+
 def choice_problems(answers: Mapping[str, str]) -> list[str]:
     """Check answers that must be one of a fixed list."""
     choices = {
@@ -136,6 +160,7 @@ def problems(answers: Mapping[str, str]) -> list[str]:
         *package_problems(answers["package_name"]),
         *choice_problems(answers),
         *remote_problems(answers["dvc_remote"], answers["dvc_remote_url"]),
+        *stage_problems(answers["model_stages"]),
     ]
     if not answers["project_name"].strip():
         found.append("project_name must not be empty")

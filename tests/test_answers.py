@@ -23,6 +23,7 @@ DEFAULTS = {
     "dvc_remote_url": "",
     "license": "MIT",
     "publish_plots": "no",
+    "model_stages": "dev, staging, prod",
 }
 
 REFUSED = {
@@ -58,6 +59,13 @@ REFUSED = {
     ),
     "local remote left empty": ({"dvc_remote": "local", "dvc_remote_url": ""}, "must be a directory path"),
     "bad email": ({"author_email": "nobody"}, "author_email 'nobody' is not an email address"),
+    "stage with a capital": (
+        {"model_stages": "dev, Prod"},
+        "model_stages 'dev, Prod': 'Prod' is not a valid stage name",
+    ),
+    "stage with a tag separator": ({"model_stages": "dev, prod#1"}, "'prod#1' is not a valid stage name"),
+    "empty stage between commas": ({"model_stages": "dev,,prod"}, "'' is not a valid stage name"),
+    "stage given twice": ({"model_stages": "dev, prod, dev"}, "names dev more than once"),
     "bad github owner": ({"github_owner": "-owner-"}, "github_owner '-owner-' is not a valid GitHub"),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +74,23 @@ def frame(task: Task) -> pd.DataFrame:
 @pytest.fixture
 def params(task: Task, tmp_path: Path) -> Params:
     return make_params(task, tmp_path)
+
+
+def commit(repository: Path, files: dict[str, str]) -> str:
+    """Write files and commit them in a (new) git repository; return the commit hash."""
+    for name, text in files.items():
+        (repository / name).parent.mkdir(parents=True, exist_ok=True)
+        (repository / name).write_text(text)
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", "init", "--quiet", "-b", "main"], cwd=repository, check=True)
+    subprocess.run(["git", "add", "--all"], cwd=repository, check=True)
+    subprocess.run(["git", *identity, "commit", "--quiet", "-m", "change"], cwd=repository, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True, text=True)
+    return head.stdout.strip()
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty directory to make a git repository in, as the working directory."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -16,7 +16,11 @@ COMMANDS = {
     "train": ("train", "Fit the preprocessing and estimator pipeline and save it with skops."),
     "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
     "report": ("report", "Write the pull request report: verdict, metrics and params against the base."),
+    "registry": ("registry", "Register, promote or roll back model versions (GTO git tags)."),
+    "deploy": ("deploy", "Fetch a stage tag's model, verify it, bundle it with its card, publish it."),
 }
+# Commands that read arguments of their own: their main() takes the rest of the command line.
+WITH_ARGUMENTS = {"registry", "deploy"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,7 +28,11 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, summary) in COMMANDS.items():
-        commands.add_parser(name, help=summary, description=summary)
+        if name in WITH_ARGUMENTS:
+            command = commands.add_parser(name, help=summary, add_help=False)
+            command.add_argument("arguments", nargs=argparse.REMAINDER)
+        else:
+            commands.add_parser(name, help=summary, description=summary)
     return root
 
 
@@ -34,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     module_name, _ = COMMANDS[arguments.command]
     module = importlib.import_module(f"{__package__}.{module_name}")
     try:
-        module.main()
+        if arguments.command in WITH_ARGUMENTS:
+            module.main(arguments.arguments)
+        else:
+            module.main()
     except PipelineError as error:
         print(f"{arguments.command}: error: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,345 @@
+"""The model registry: GTO's git tags, with this project's rules for registering and promoting.
+
+Commands `registry register|promote|rollback|describe|current`. Every tag is annotated and
+pushed to `origin`, so the registry and its audit trail are plain git: `gto show`,
+`gto history` or `git tag -n` read them anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from gto import api as gto
+from gto.base import BaseEvent
+from gto.exceptions import GTOException
+
+from .errors import PipelineError
+from .model_artifact import ARTIFACT, artifact_path, recorded_md5
+from .repository import file_at, has_remote, is_ancestor, push_tag, resolve
+
+BUMPS = ("major", "minor", "patch")
+DEFAULT_BUMP = "minor"
+BUMP_LABEL = re.compile(r"model:(major|minor|patch)")
+VERSION = re.compile(r"v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+# Committed by the model tests; promotion reads it at the version's own commit.
+MODEL_TESTS_REPORT = "reports/model_tests.json"
+# Rollback tags say so in their message, which is how a later rollback knows to go further back.
+ROLLBACK = "Roll back"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One registry tag: a registration (`model@v1.0.0`) or an assignment (`model#prod#3`)."""
+
+    kind: str
+    version: str
+    stage: str | None
+    commit: str
+    tag: str
+    message: str
+    timestamp: datetime
+
+    @property
+    def counter(self) -> int:
+        """GTO's sequence number of an assignment tag (0 for others), which breaks ties in time."""
+        found = re.search(r"#(\d+)$", self.tag)
+        return int(found.group(1)) if found else 0
+
+
+@contextmanager
+def gto_errors() -> Iterator[None]:
+    """Report GTO's own refusals as ours."""
+    try:
+        yield
+    except GTOException as error:
+        raise PipelineError(error.msg) from error
+
+
+def registry_events() -> list[Event]:
+    """Every registration and assignment of the model, oldest first."""
+    with gto_errors():
+        history = gto.history(".", ARTIFACT, ascending=True)
+    found = [
+        Event(
+            kind=entry["event"],
+            version=entry["version"],
+            stage=entry["stage"],
+            commit=entry["commit"],
+            tag=entry["ref"],
+            message=entry["message"].strip(),
+            timestamp=entry["timestamp"],
+        )
+        for entry in history
+        if entry["event"] in {"registration", "assignment"}
+    ]
+    return sorted(found, key=lambda event: (event.timestamp, event.counter))
+
+
+def known_stages(stage: str) -> list[str]:
+    """The stages .gto allows, in promotion order, provided that `stage` is one of them."""
+    with gto_errors():
+        stages = list(gto.get_stages(".", allowed=True))
+    if not stages:
+        raise PipelineError(".gto lists no stages: add `stages: [dev, staging, prod]`")
+    if stage not in stages:
+        raise PipelineError(f"unknown stage '{stage}': the stages are {', '.join(stages)} (see .gto)")
+    return stages
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    """A version's numbers, for ordering; anything but vMAJOR.MINOR.PATCH is refused."""
+    matched = VERSION.fullmatch(version)
+    if not matched:
+        raise PipelineError(f"'{version}' is not a version: expected vMAJOR.MINOR.PATCH, for example v0.1.0")
+    major, minor, patch = (int(part) for part in matched.groups())
+    return major, minor, patch
+
+
+def next_version(latest: str | None, bump: str) -> str:
+    """The version after `latest` (v0.0.0 when nothing is registered yet)."""
+    major, minor, patch = version_key(latest) if latest else (0, 0, 0)
+    bumped = {
+        "major": (major + 1, 0, 0),
+        "minor": (major, minor + 1, 0),
+        "patch": (major, minor, patch + 1),
+    }[bump]
+    return "v{}.{}.{}".format(*bumped)
+
+
+def chosen_bump(explicit: str | None, labels: str) -> str:
+    """The bump asked for explicitly, else by one `model:<bump>` pull-request label, else minor."""
+    if explicit:
+        if explicit not in BUMPS:
+            raise PipelineError(f"bump '{explicit}' is not one of: {', '.join(BUMPS)}")
+        return explicit
+    names = [name.strip() for name in re.split(r"[,\n]", labels)]
+    asked = sorted({matched.group(1) for name in names if (matched := BUMP_LABEL.fullmatch(name))})
+    if len(asked) > 1:
+        conflicting = ", ".join(f"model:{bump}" for bump in asked)
+        raise PipelineError(f"the pull request has conflicting labels {conflicting}: keep one")
+    return asked[0] if asked else DEFAULT_BUMP
+
+
+def registrations(events: list[Event]) -> dict[str, Event]:
+    """Registered versions, oldest first."""
+    return {event.version: event for event in events if event.kind == "registration"}
+
+
+def stage_lineage(events: list[Event], stage: str) -> list[str]:
+    """The versions that held a stage, oldest first, without those rolled back since."""
+    held: list[str] = []
+    for event in events:
+        if event.kind != "assignment" or event.stage != stage:
+            continue
+        if event.message.startswith(ROLLBACK) and held:
+            held.pop()
+        if not held or held[-1] != event.version:
+            held.append(event.version)
+    return held
+
+
+def gate_stage(stages: list[str], stage: str) -> str | None:
+    """The stage a version must have been in before this one: the last stage needs the one before."""
+    if len(stages) >= 2 and stage == stages[-1]:
+        return stages[-2]
+    return None
+
+
+def was_in(events: list[Event], version: str, stage: str) -> bool:
+    """Whether the version was ever assigned to the stage."""
+    return any(
+        event.kind == "assignment" and event.stage == stage and event.version == version for event in events
+    )
+
+
+def check_model_tests(version: str, commit: str) -> None:
+    """Refuse a version whose committed model test report is missing or not a pass."""
+    text = file_at(commit, MODEL_TESTS_REPORT)
+    where = f"{MODEL_TESTS_REPORT} at {commit[:7]}"
+    if text is None:
+        raise PipelineError(
+            f"{version} has no model test results ({MODEL_TESTS_REPORT} is not in its commit {commit[:7]}): "
+            "run `make test-model` on that commit and commit the report"
+        )
+    try:
+        passed = json.loads(text).get("passed")
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise PipelineError(f"{where} is not a model test report: {error}") from error
+    if passed is not True:
+        raise PipelineError(f"the model tests failed for {version} ({where}): it cannot be promoted")
+    print(f"registry: model tests passed for {version} (read from {where})")
+
+
+def wait_past(events: list[Event]) -> None:
+    """GTO orders tags by time to the second: never write two within the same second."""
+    if events:
+        remaining = int(events[-1].timestamp.timestamp()) + 1 - time.time()
+        time.sleep(min(1.0, max(0.0, remaining)))
+
+
+def publish(tag: str) -> None:
+    """Push a new tag to origin, or say that it stays local."""
+    if has_remote():
+        push_tag(tag)
+        print(f"registry: pushed {tag} to origin")
+    else:
+        print(f"registry: no 'origin' remote, {tag} stays local (push it with `git push origin '{tag}'`)")
+
+
+def register(bump: str) -> str | None:
+    """Register HEAD as the next version if its model differs from the latest registered one."""
+    head = resolve("HEAD")
+    path = artifact_path(head)
+    md5 = recorded_md5(head, path)
+    if md5 is None:
+        raise PipelineError(
+            f"dvc.lock at HEAD records no md5 for {path}: run `make pipeline` and commit dvc.lock"
+        )
+    events = registry_events()
+    registered = registrations(events)
+    latest = max(registered.values(), key=lambda event: version_key(event.version), default=None)
+    if latest:
+        if latest.commit == head:
+            print(f"registry: HEAD is already registered as {latest.version}: nothing to register")
+            return None
+        if not is_ancestor(latest.commit, head):
+            raise PipelineError(
+                f"HEAD does not descend from {latest.version} (commit {latest.commit[:7]}): "
+                "register on main, after the latest registered version"
+            )
+        if recorded_md5(latest.commit, artifact_path(latest.commit)) == md5:
+            print(f"registry: the model is unchanged since {latest.version} (md5 {md5}): nothing to register")
+            return None
+    version = next_version(latest.version if latest else None, bump)
+    wait_past(events)
+    with gto_errors():
+        event = gto.register(
+            ".", ARTIFACT, "HEAD", version=version, message=f"Register {ARTIFACT} {version} (md5 {md5})"
+        )
+    publish(event.tag)
+    return version
+
+
+def assign(version: str, stage: str, message: str, events: list[Event]) -> None:
+    """Write and push the assignment tag (forced in GTO's terms: our own rules have been checked)."""
+    wait_past(events)
+    with gto_errors():
+        event = gto.assign(".", ARTIFACT, stage, version=version, message=message, force=True)
+    publish(event.tag)
+
+
+def promote(version: str, stage: str, force: bool) -> None:
+    """Assign a registered, tested version to a stage, in promotion order unless forced."""
+    version_key(version)
+    stages = known_stages(stage)
+    events = registry_events()
+    registered = registrations(events)
+    if version not in registered:
+        listed = ", ".join(registered) or "none yet"
+        raise PipelineError(f"{ARTIFACT} {version} is not registered (registered versions: {listed})")
+    lineage = stage_lineage(events, stage)
+    if lineage and lineage[-1] == version:
+        print(f"registry: {version} is already in {stage}: nothing to do")
+        return
+    message = f"Promote {version} to {stage}"
+    gate = gate_stage(stages, stage)
+    if gate and not was_in(events, version, gate):
+        if not force:
+            raise PipelineError(
+                f"{version} has never been in {gate}: promote it to {gate} first, "
+                f"or pass --force to skip {gate} (the tag message records it)"
+            )
+        message += f" (forced: never in {gate})"
+    check_model_tests(version, registered[version].commit)
+    assign(version, stage, message, events)
+
+
+def rollback(stage: str) -> None:
+    """Assign the stage's previous version again."""
+    known_stages(stage)
+    events = registry_events()
+    lineage = stage_lineage(events, stage)
+    if len(lineage) < 2:
+        held = lineage[-1] if lineage else "nothing"
+        raise PipelineError(f"{stage} has no previous version to roll back to (it holds {held})")
+    current, previous = lineage[-1], lineage[-2]
+    assign(previous, stage, f"{ROLLBACK} {stage} from {current} to {previous}", events)
+
+
+def tag_event(tag: str) -> BaseEvent:
+    """The registry event a tag records; a tag GTO cannot read as one of the model's is refused."""
+    with gto_errors():
+        events = gto.check_ref(".", tag)
+    if not events:
+        raise PipelineError(
+            f"'{tag}' is not a registry tag of this repository: expected a stage assignment such as "
+            f"'{ARTIFACT}#prod#3' or a version such as '{ARTIFACT}@v0.1.0' (see `gto history`)"
+        )
+    if events[0].artifact != ARTIFACT:
+        raise PipelineError(f"'{tag}' is about artifact '{events[0].artifact}', not '{ARTIFACT}'")
+    return events[0]
+
+
+def describe(tag: str) -> None:
+    """Print what a tag records as key=value lines, which a workflow appends to $GITHUB_OUTPUT."""
+    event = tag_event(tag)
+    print(f"event={event.event}")
+    print(f"version={event.version}")
+    print(f"stage={getattr(event, 'stage', '')}")
+    print(f"commit={event.commit_hexsha}")
+
+
+def current(stage: str) -> None:
+    """Print the tag that assigned the stage its current version, as `tag=...`."""
+    assignments = [
+        event for event in registry_events() if event.kind == "assignment" and event.stage == stage
+    ]
+    if not assignments:
+        raise PipelineError(f"no version has been assigned to {stage}")
+    print(f"tag={assignments[-1].tag}")
+
+
+def parser() -> argparse.ArgumentParser:
+    """Sub-commands of `registry`."""
+    root = argparse.ArgumentParser(prog=f"python -m {__package__} registry", description=__doc__)
+    commands = root.add_subparsers(dest="action", required=True, metavar="action")
+    adding = commands.add_parser("register", help="Register HEAD's model as a new version if it changed.")
+    adding.add_argument("--bump", choices=BUMPS, default=os.environ.get("MODEL_BUMP") or None)
+    adding.add_argument(
+        "--labels",
+        default=os.environ.get("PR_LABELS", ""),
+        help="the merged pull request's labels, comma-separated: model:major|minor|patch picks the bump",
+    )
+    promoting = commands.add_parser("promote", help="Assign a registered version to a stage.")
+    promoting.add_argument("version", help="vMAJOR.MINOR.PATCH")
+    promoting.add_argument("stage")
+    promoting.add_argument("--force", action="store_true", help="skip the stage that must come first")
+    rolling = commands.add_parser("rollback", help="Assign a stage's previous version again.")
+    rolling.add_argument("stage")
+    describing = commands.add_parser("describe", help="Print what a registry tag records (key=value).")
+    describing.add_argument("tag")
+    naming = commands.add_parser("current", help="Print the tag of a stage's current assignment.")
+    naming.add_argument("stage")
+    return root
+
+
+def main(argv: list[str]) -> None:
+    arguments = parser().parse_args(argv)
+    if arguments.action == "register":
+        register(chosen_bump(arguments.bump, arguments.labels))
+    elif arguments.action == "promote":
+        promote(arguments.version, arguments.stage, arguments.force)
+    elif arguments.action == "rollback":
+        rollback(arguments.stage)
+    elif arguments.action == "describe":
+        describe(arguments.tag)
+    else:
+        current(arguments.stage)
