@@ -43,6 +43,12 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "split": {"test_size": 0.25, "stratify": True},
         "model": {"estimator": estimator, "hyperparameters": {}},
         "evaluate": {"permutation_repeats": 2},
+        "drift": {
+            "drift_share": 0.2,
+            "sample_rows": 5000,
+            "numerical": {"method": "wasserstein", "threshold": 0.1},
+            "categorical": {"method": "jensenshannon", "threshold": 0.1},
+        },
         "paths": {
             "ingested": str(root / "interim/ingested.csv"),
             "train": str(root / "processed/train.csv"),
@@ -52,6 +58,10 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "metrics": str(root / "reports/metrics.json"),
             "plots": str(root / "reports/plots"),
             "figures": str(root / "reports/figures"),
+            "drift_reference": str(root / "reference"),
+            "drift": str(root / "reports/drift"),
+            "monitor": str(root / "reports/monitor"),
+            "batches": str(root / "batches"),
         },
     }
     raw.update(overrides)

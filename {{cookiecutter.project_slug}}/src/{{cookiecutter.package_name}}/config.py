@@ -41,6 +41,33 @@ class EvaluateParams(Section):
     permutation_repeats: int = Field(ge=1)
 
 
+# Evidently's statistical tests, by the kind of column each one accepts.
+NumericalTest = Literal[
+    "wasserstein", "ks", "psi", "kl_div", "jensenshannon", "hellinger", "anderson",
+    "cramer_von_mises", "mannw", "t_test", "ed", "es", "empirical_mmd",
+]  # fmt: skip
+CategoricalTest = Literal[
+    "jensenshannon", "chisquare", "psi", "kl_div", "hellinger", "TVD", "z", "g_test", "fisher_exact"
+]
+
+
+class NumericalDrift(Section):
+    method: NumericalTest
+    threshold: float = Field(gt=0)
+
+
+class CategoricalDrift(Section):
+    method: CategoricalTest
+    threshold: float = Field(gt=0)
+
+
+class DriftParams(Section):
+    drift_share: float = Field(gt=0, le=1)
+    sample_rows: int = Field(ge=100)
+    numerical: NumericalDrift
+    categorical: CategoricalDrift
+
+
 class Paths(Section):
     ingested: Path
     train: Path
@@ -50,6 +77,10 @@ class Paths(Section):
     metrics: Path
     plots: Path
     figures: Path
+    drift_reference: Path
+    drift: Path
+    monitor: Path
+    batches: Path
 
 
 class Params(Section):
@@ -59,6 +90,7 @@ class Params(Section):
     split: SplitParams
     model: ModelParams
     evaluate: EvaluateParams
+    drift: DriftParams
     paths: Paths
 
 
