@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -82,7 +83,7 @@ class DriftSummary:
             "current": self.current,
             "rows": self.rows,
             "notes": list(self.notes),
-            "columns": {column.column: column_json(column) for column in by_drift},
+            "columns": [column_json(column) for column in by_drift],
             "drifted_columns": self.drifted_columns,
             "share_drifted": round(self.share_drifted, 6),
             "drift_share_threshold": self.drift_share,
@@ -161,8 +162,12 @@ def evidently_report(
     reference: pd.DataFrame, current: pd.DataFrame, kinds: dict[str, Kind], drift: DriftParams
 ) -> Snapshot:
     """Run Evidently's data drift preset, with its tests, over the given columns."""
-    from evidently import DataDefinition, Dataset, Report  # here, not at the top: seconds to import
-    from evidently.presets import DataDriftPreset
+    # Imported here, not at the top, as it takes seconds; its legacy modules warn on import
+    # about their own dependencies, which nobody here can act on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from evidently import DataDefinition, Dataset, Report
+        from evidently.presets import DataDriftPreset
 
     definition = DataDefinition(
         numerical_columns=[column for column, kind in kinds.items() if kind == "numerical"],
