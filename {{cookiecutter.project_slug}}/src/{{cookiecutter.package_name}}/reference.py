@@ -27,7 +27,7 @@ def last_line(text: str) -> str:
 
 def commit_of(revision: str) -> str:
     """The short commit hash a revision names, so the report says exactly what it compared with."""
-    result = run("git", "rev-parse", "--short", f"{revision}^{{commit}}")
+    result = run("git", "rev-parse", "--short", "--verify", revision + "^{commit}")
     if result.returncode != 0:
         raise PipelineError(f"'{revision}' is not a git revision of this repository")
     return result.stdout.strip()
