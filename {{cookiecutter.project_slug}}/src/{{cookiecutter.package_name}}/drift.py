@@ -5,7 +5,6 @@ Evidently takes seconds to import, so it is imported only when two tables really
 
 from __future__ import annotations
 
-import hashlib
 import html
 import warnings
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from .drift_markdown import drift_markdown, verdict
 from .errors import PipelineError
 from .model_store import load_model
 from .outputs import atomic_paths, json_text
+from .train import file_md5
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
@@ -102,10 +102,6 @@ def column_json(column: ColumnDrift) -> dict[str, Any]:
         "threshold": column.threshold,
         "drifted": column.drifted,
     }
-
-
-def file_md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
 def column_kinds(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str]) -> dict[str, Kind]:

@@ -26,8 +26,8 @@ def last_line(text: str) -> str:
 
 
 def commit_of(revision: str) -> str:
-    """The short commit hash a revision names, so the report says exactly what it compared with."""
-    result = run("git", "rev-parse", "--short", "--verify", revision + "^{commit}")
+    """The commit a revision names (a branch, origin/main, a tag), so the reference is exact."""
+    result = run("git", "rev-parse", "--verify", revision + "^{commit}")
     if result.returncode != 0:
         raise PipelineError(f"'{revision}' is not a git revision of this repository")
     return result.stdout.strip()
@@ -42,7 +42,7 @@ def fetch_reference(revision: str, params: Params) -> str:
         fetched = Path(scratch) / REFERENCE_DATA
         result = run(
             sys.executable, "-m", "dvc", "get", ".", str(params.paths.ingested),
-            "--rev", revision, "-o", str(fetched),
+            "--rev", commit, "-o", str(fetched),
         )  # fmt: skip
         if result.returncode != 0:
             raise PipelineError(
@@ -52,11 +52,11 @@ def fetch_reference(revision: str, params: Params) -> str:
         targets = (reference / REFERENCE_DATA, reference / REFERENCE_REVISION)
         with atomic_paths(*targets) as (data_out, revision_out):
             shutil.copyfile(fetched, data_out)
-            revision_out.write_text(f"{revision} at {commit}\n", encoding="utf-8")
+            revision_out.write_text(f"{revision} at {commit[:7]}\n", encoding="utf-8")
     return commit
 
 
 def main(arguments: argparse.Namespace) -> None:
     params = load_params()
     commit = fetch_reference(arguments.rev, params)
-    print(f"drift-reference: {params.paths.ingested} at {arguments.rev} ({commit}) is the drift reference")
+    print(f"drift-reference: the reference is {params.paths.ingested} at {arguments.rev} ({commit[:7]})")
