@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
@@ -196,3 +198,17 @@ def test_identical_data_is_reported_without_running_evidently_or_the_model(param
     assert (params.paths.drift / "drift.md").read_text() == (
         "✅ no drift: the data is identical to main at 1a2b3c4\n"
     )
+
+
+def test_evidently_is_imported_only_when_two_tables_are_compared():
+    modules = ["cli", "drift", "monitor", "batches", "reference", "train", "evaluate"]
+    imports = "; ".join(f"import {{ cookiecutter.package_name }}.{module}" for module in modules)
+
+    result = subprocess.run(
+        [sys.executable, "-c", f"import sys; {imports}; print('evidently' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout == "False\n"
