@@ -28,7 +28,7 @@ def verdict(summary: DriftSummary) -> str:
     if drifted:
         return (
             f"✅ no drift: {len(drifted)} of {total} columns drifted ({listed(drifted)}), "
-            f"below the {summary.drift_share:.0%} threshold"
+            f"below the {format(summary.drift_share, '.0%')} threshold"
         )
     return f"✅ no drift: 0 of {total} columns drifted"
 
