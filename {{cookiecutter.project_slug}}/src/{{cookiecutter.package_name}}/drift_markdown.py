@@ -21,15 +21,14 @@ def verdict(summary: DriftSummary) -> str:
     if summary.status == "unchanged":
         return f"✅ no drift: the data is identical to {summary.reference}"
     drifted, total = summary.drifted_columns, len(summary.columns)
-    predictions = "predictions drifted" if summary.prediction and summary.prediction.drifted else ""
-    if summary.drift_detected:
-        columns = f"drift in {len(drifted)} of {total} columns" + (f" ({listed(drifted)})" if drifted else "")
-        return "⚠️ " + "; ".join(part for part in (columns, predictions) if part)
+    columns = f"{len(drifted)} of {total} columns" + (f" ({listed(drifted)})" if drifted else "")
+    predictions_drifted = bool(summary.prediction and summary.prediction.drifted)
+    if summary.dataset_drift:
+        return f"⚠️ drift in {columns}" + ("; predictions drifted" if predictions_drifted else "")
+    if predictions_drifted:
+        return f"⚠️ predictions drifted; {columns} drifted"
     if drifted:
-        return (
-            f"✅ no drift: {len(drifted)} of {total} columns drifted ({listed(drifted)}), "
-            f"below the {format(summary.drift_share, '.0%')} threshold"
-        )
+        return f"✅ no drift: {columns} drifted, below the {format(summary.drift_share, '.0%')} threshold"
     return f"✅ no drift: 0 of {total} columns drifted"
 
 
