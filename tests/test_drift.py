@@ -37,7 +37,7 @@ def test_a_branch_is_compared_with_the_data_of_its_base_branch(ready_project, tm
     run("make", "drift-reference", "BASE=main", cwd=project)
     unchanged = run("make", "pipeline", cwd=project)
 
-    commit = run("git", "rev-parse", "--short", "main", cwd=project).stdout.strip()
+    commit = run("git", "rev-parse", "main", cwd=project).stdout.strip()[:7]
     assert f"drift: ✅ no drift: the data is identical to main at {commit}" in unchanged.stdout
     assert drift_report(project)[0]["status"] == "unchanged"
 
