@@ -1,8 +1,14 @@
-"""`make demo`: generate a project with default answers and walk through its loop, step by step."""
+"""`make demo`: generate a project with default answers and walk through its whole loop.
+
+Set up, train, open a pull request that changes a parameter (and show the comment CI would
+post on it), merge it, register the model, promote it to staging. GitHub's side is played by
+a bare repository on disk as `origin`, and the DVC remote is a directory beside it.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +16,7 @@ from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+BOT = ["-c", "user.name=Demo User", "-c", "user.email=demo@example.com"]
 
 
 def step(title: str) -> None:
@@ -17,16 +24,28 @@ def step(title: str) -> None:
     print(f"\n\033[1m==> {title}\033[0m", flush=True)
 
 
-def run(*command: str, cwd: Path) -> None:
+def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> None:
     """Run a command as the user would type it, showing it first, stopping the demo if it fails."""
     print(f"$ {' '.join(command)}", flush=True)
-    subprocess.run(command, cwd=cwd, check=True)
+    subprocess.run(command, cwd=cwd, check=True, env={**os.environ, **(env or {})})
+
+
+def git(*arguments: str, cwd: Path) -> None:
+    """git with a fixed identity, so the demo works on a machine where none is configured."""
+    run("git", *BOT, *arguments, cwd=cwd)
 
 
 def python_answer() -> str:
     """Generate for the Python running the demo, so uv finds it without downloading one."""
     current = f"{sys.version_info.major}.{sys.version_info.minor}"
     return current if current in SUPPORTED_PYTHONS else "3.11"
+
+
+def change_param(params: Path, key: str, old: str, new: str) -> None:
+    """Edit one value of params.yaml in place, as a person would, keeping its comments."""
+    text = params.read_text()
+    params.write_text(re.sub(rf"(\n\s+{key}: ){old}\n", rf"\g<1>{new}\n", text, count=1))
+    print(f"# params.yaml: {key} {old} -> {new}")
 
 
 def main(demo_dir: Path) -> None:
@@ -36,7 +55,7 @@ def main(demo_dir: Path) -> None:
     for inherited in ("VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL"):
         os.environ.pop(inherited, None)
 
-    step("Generate a project with the default answers")
+    step("Generate a project with the default answers (and a directory as its DVC remote)")
     run(
         sys.executable,
         "-m",
@@ -46,24 +65,55 @@ def main(demo_dir: Path) -> None:
         str(demo_dir),
         str(TEMPLATE_DIR),
         f"python_version={python_answer()}",
+        "dvc_remote=local",
+        f"dvc_remote_url={demo_dir / 'dvc-storage'}",
         cwd=demo_dir,
     )
-    project = next(path for path in demo_dir.iterdir() if path.is_dir())
+    project = demo_dir / "customer-churn"
+    run("git", "init", "--quiet", "--bare", "-b", "main", "origin.git", cwd=demo_dir)
+    git("remote", "add", "origin", "../origin.git", cwd=project)
 
     step("Set it up: environment, git hooks, DVC")
     run("make", "setup", cwd=project)
 
-    step("Run the pipeline: ingest → split → train → evaluate")
+    step("Run the pipeline, then again: the second run has nothing to do")
+    run("make", "pipeline", cwd=project)
     run("make", "pipeline", cwd=project)
 
-    step("Run it again: nothing changed, so nothing runs")
-    run("make", "pipeline", cwd=project)
-
-    step("Run the project's tests")
+    step("Test the code and the model")
     run("make", "test", cwd=project)
+    run("make", "test-model", cwd=project)
 
-    step("The model's metrics on the held-out set")
-    run("make", "metrics", cwd=project)
+    step("Commit the first model, push it, register it")
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
+    git("push", "--quiet", "-u", "origin", "main", cwd=project)
+    run("make", "push", cwd=project)
+    run("make", "register", cwd=project)
+
+    step("A pull request: more trees")
+    git("checkout", "--quiet", "-b", "more-trees", cwd=project)
+    change_param(project / "params.yaml", "n_estimators", "200", "300")
+    run("make", "pipeline", cwd=project)
+    run("make", "test-model", cwd=project)
+    run("make", "report", cwd=project)
+
+    step("The comment CI would post on the pull request")
+    print((project / "reports" / "pr_report.md").read_text(), flush=True)
+
+    step("Merge it: main checks that dvc.lock is what the pull request trained, then registers it")
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "--no-verify", "-m", "Train with 300 trees", cwd=project)
+    git("checkout", "--quiet", "main", cwd=project)
+    git("merge", "--quiet", "--no-ff", "--no-edit", "more-trees", cwd=project)
+    git("push", "--quiet", "origin", "main", cwd=project)
+    run("make", "verify-lock", cwd=project)
+    run("make", "push", cwd=project)
+    run("make", "register", cwd=project)
+
+    step("Promote the new version to staging, and show the registry")
+    run("make", "promote", "VERSION=v0.2.0", "STAGE=staging", cwd=project)
+    run("make", "registry", cwd=project)
 
     print(f"\nThe project is in {project}. Open its README.md for the daily loop.")
 

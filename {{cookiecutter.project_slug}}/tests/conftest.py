@@ -45,6 +45,12 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "model": {"estimator": estimator, "hyperparameters": {}},
         "evaluate": {"permutation_repeats": 2},
         "report": {"base": "main", "publish_plots": False},
+        "drift": {
+            "drift_share": 0.2,
+            "sample_rows": 5000,
+            "numerical": {"method": "wasserstein", "threshold": 0.1},
+            "categorical": {"method": "jensenshannon", "threshold": 0.1},
+        },
         "paths": {
             "ingested": str(root / "interim/ingested.csv"),
             "train": str(root / "processed/train.csv"),
@@ -55,6 +61,10 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "plots": str(root / "reports/plots"),
             "figures": str(root / "reports/figures"),
             "pr_report": str(root / "reports/pr_report.md"),
+            "drift_reference": str(root / "reference"),
+            "drift": str(root / "reports/drift"),
+            "monitor": str(root / "reports/monitor"),
+            "batches": str(root / "batches"),
         },
     }
     raw.update(overrides)

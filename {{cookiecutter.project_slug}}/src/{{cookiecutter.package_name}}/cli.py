@@ -15,12 +15,16 @@ COMMANDS = {
     "split": ("split", "Hold out the test set."),
     "train": ("train", "Fit the preprocessing and estimator pipeline and save it with skops."),
     "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
+    "drift": ("drift", "Compare the data and the model's predictions with the base branch's (Evidently)."),
     "report": ("report", "Write the pull request report: verdict, metrics and params against the base."),
+    "drift-reference": ("reference", "Fetch the base branch's data as the reference of the drift stage."),
+    "monitor": ("monitor", "Compare a production batch with the training data; exit 3 on drift."),
+    "make-batch": ("batches", "Write a stable and a shifted sample production batch from the test set."),
     "registry": ("registry", "Register, promote or roll back model versions (GTO git tags)."),
     "deploy": ("deploy", "Fetch a stage tag's model, verify it, bundle it with its card, publish it."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
-WITH_ARGUMENTS = {"registry", "deploy"}
+WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,16 +41,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; a PipelineError becomes a one-paragraph message and exit status 1."""
+    """Run one command and return its exit status; a PipelineError becomes a one-paragraph message and 1."""
     arguments = parser().parse_args(argv)
     module_name, _ = COMMANDS[arguments.command]
     module = importlib.import_module(f"{__package__}.{module_name}")
     try:
         if arguments.command in WITH_ARGUMENTS:
-            module.main(arguments.arguments)
+            status = module.main(arguments.arguments)
         else:
-            module.main()
+            status = module.main()
     except PipelineError as error:
         print(f"{arguments.command}: error: {error}", file=sys.stderr)
         return 1
-    return 0
+    return status or 0

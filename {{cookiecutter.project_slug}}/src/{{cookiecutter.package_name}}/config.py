@@ -46,6 +46,31 @@ class ReportParams(Section):
     publish_plots: bool = Field(
         description="Embed the figures as images, which CML uploads to its public image host."
     )
+# Evidently's statistical tests, by the kind of column each one accepts.
+NumericalTest = Literal[
+    "wasserstein", "ks", "psi", "kl_div", "jensenshannon", "hellinger", "anderson",
+    "cramer_von_mises", "mannw", "t_test", "ed", "es", "empirical_mmd",
+]  # fmt: skip
+CategoricalTest = Literal[
+    "jensenshannon", "chisquare", "psi", "kl_div", "hellinger", "TVD", "z", "g_test", "fisher_exact"
+]
+
+
+class NumericalDrift(Section):
+    method: NumericalTest
+    threshold: float = Field(gt=0)
+
+
+class CategoricalDrift(Section):
+    method: CategoricalTest
+    threshold: float = Field(gt=0)
+
+
+class DriftParams(Section):
+    drift_share: float = Field(gt=0, le=1)
+    sample_rows: int = Field(ge=100)
+    numerical: NumericalDrift
+    categorical: CategoricalDrift
 
 
 class Paths(Section):
@@ -58,6 +83,10 @@ class Paths(Section):
     plots: Path
     figures: Path
     pr_report: Path
+    drift_reference: Path
+    drift: Path
+    monitor: Path
+    batches: Path
 
 
 class Params(Section):
@@ -68,6 +97,7 @@ class Params(Section):
     model: ModelParams
     evaluate: EvaluateParams
     report: ReportParams
+    drift: DriftParams
     paths: Paths
 
 
