@@ -20,6 +20,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temporary_path = Path(temporary)
     try:
         yield temporary_path
+        temporary_path.chmod(0o644)  # mkstemp makes files private; outputs are ordinary files
         temporary_path.replace(path)
     finally:
         temporary_path.unlink(missing_ok=True)
