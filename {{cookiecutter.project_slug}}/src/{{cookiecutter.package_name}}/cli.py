@@ -46,10 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     module_name, _ = COMMANDS[arguments.command]
     module = importlib.import_module(f"{__package__}.{module_name}")
     try:
-        if arguments.command in WITH_ARGUMENTS:
-            status = module.main(arguments.arguments)
-        else:
-            status = module.main()
+        status = module.main(arguments.arguments) if arguments.command in WITH_ARGUMENTS else module.main()
     except PipelineError as error:
         print(f"{arguments.command}: error: {error}", file=sys.stderr)
         return 1

@@ -46,6 +46,8 @@ class ReportParams(Section):
     publish_plots: bool = Field(
         description="Embed the figures as images, which CML uploads to its public image host."
     )
+
+
 # Evidently's statistical tests, by the kind of column each one accepts.
 NumericalTest = Literal[
     "wasserstein", "ks", "psi", "kl_div", "jensenshannon", "hellinger", "anderson",

@@ -64,11 +64,17 @@ def monitor(
 
 def parser() -> argparse.ArgumentParser:
     """`monitor CURRENT [--report-url URL] [--previous-issue FILE]`."""
-    command = argparse.ArgumentParser(prog="monitor", description="Compare a production batch with the training data.")
+    command = argparse.ArgumentParser(
+        prog="monitor", description="Compare a production batch with the training data."
+    )
     command.add_argument("current", help="the production batch: a CSV path or an http(s) URL")
-    command.add_argument("--report-url", help="where readers of the issue find drift.html (default: its path)")
     command.add_argument(
-        "--previous-issue", type=Path, help="the open drift issue's body, to keep the date drift was first seen"
+        "--report-url", help="where readers of the issue find drift.html (default: its path)"
+    )
+    command.add_argument(
+        "--previous-issue",
+        type=Path,
+        help="the open drift issue's body, to keep the date drift was first seen",
     )
     return command
 
