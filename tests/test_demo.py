@@ -9,15 +9,26 @@ from .conftest import TEMPLATE_DIR, run
 pytestmark = pytest.mark.slow
 
 
-def test_make_demo_generates_runs_and_shows_the_metrics(tmp_path):
+def section(output: str, title: str) -> str:
+    """The text the demo printed under one of its `==>` headings."""
+    return output.split(f"==> {title}")[1].split("==> ")[0]
+
+
+def test_make_demo_walks_from_generation_to_a_promoted_model(tmp_path):
     demo_dir = tmp_path / "demo"
 
     result = run("make", "demo", f"DEMO_DIR={demo_dir}", cwd=TEMPLATE_DIR)
 
-    project = demo_dir / "customer-churn"
-    assert (project / "reports" / "metrics.json").is_file()
-    assert "Data and pipelines are up to date." in result.stdout
-    assert " passed" in result.stdout
-    metrics_table = result.stdout.split("==> The model's metrics on the held-out set")[1]
-    assert "reports/metrics.json" in metrics_table
-    assert "roc_auc" in metrics_table
+    output = result.stdout
+    assert "Data and pipelines are up to date." in section(output, "Run the pipeline, then again")
+    assert " passed" in section(output, "Test the code and the model")
+    assert "model@v0.1.0" in section(output, "Commit the first model, push it, register it")
+    comment = section(output, "The comment CI would post on the pull request")
+    assert "n_estimators" in comment
+    assert "roc_auc" in comment
+    registry = section(output, "Promote the new version to staging, and show the registry")
+    assert "v0.2.0" in registry
+    assert "staging" in registry
+    tags = run("git", "tag", "--list", cwd=demo_dir / "origin.git").stdout.split()
+    assert {"model@v0.1.0", "model@v0.2.0"} <= set(tags)
+    assert any(tag.startswith("model#staging#") for tag in tags)
