@@ -1,4 +1,4 @@
-"""Command line: `python -m {{ cookiecutter.package_name }} <command>`, one command per stage."""
+"""Command line: `python -m {{ cookiecutter.package_name }} <command>`, one command per stage or task."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from .errors import PipelineError
 # Each command's module is imported only when that command runs, so a stage never pays
 # for another stage's heavy imports.
 COMMANDS = {
-    "ingest": ("ingest", "Read the configured CSV (path or URL) and check its target column."),
-    "split": ("split", "Hold out the test set."),
+    "ingest": ("ingest", "Read the configured CSV (path or URL) and keep the rows that have a target."),
+    "validate": ("validate", "Check the ingested data against schema.yaml; write the validation report."),
+    "split": ("split", "Hold out the test set from the validated data."),
     "train": ("train", "Fit the preprocessing and estimator pipeline and save it with skops."),
     "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
+    "schema": ("schema", "Infer a first schema.yaml from the configured data, for review."),
+    "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
 }
 
 
