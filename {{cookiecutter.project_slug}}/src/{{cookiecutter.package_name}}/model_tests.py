@@ -80,10 +80,11 @@ def base_ref(params: Params) -> str:
 
 def base_metrics(ref: str, path: Path) -> dict[str, float] | None:
     """The metrics committed on a branch (local, or fetched from origin), if it has any."""
+    in_repository = Path(os.path.relpath(path)).as_posix()
     for candidate in (ref, f"origin/{ref}"):
         # git from PATH, with a ref from params.yaml or CI: the user's own input, not a third party's
         shown = subprocess.run(  # noqa: S603
-            ["git", "show", f"{candidate}:./{path.as_posix()}"],  # noqa: S607
+            ["git", "show", f"{candidate}:./{in_repository}"],  # noqa: S607
             capture_output=True,
             text=True,
             check=False,
