@@ -264,13 +264,14 @@ def main() -> None:
     frame = read_ingested(params)
     failures = validate(frame, schema, params)
     hard = [failure for failure in failures if failure.severity == "hard"]
-    headline = verdict(failures, count_checks(schema), len(frame))
+    checks = count_checks(schema)
+    headline = verdict(failures, checks, len(frame))
     report = {
         "passed": not hard,
         "verdict": headline,
         "rows": len(frame),
         "columns": frame.shape[1],
-        "checks": count_checks(schema),
+        "checks": checks,
         "data_md5": file_md5(params.paths.ingested),
         "failures": [asdict(failure) for failure in failures],
     }
