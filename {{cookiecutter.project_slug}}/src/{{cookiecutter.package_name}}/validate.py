@@ -258,36 +258,45 @@ def read_ingested(params: Params) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def main() -> None:
-    params = load_params()
-    schema = load_schema(params.paths.data_schema)
-    frame = read_ingested(params)
-    failures = validate(frame, schema, params)
-    hard = [failure for failure in failures if failure.severity == "hard"]
+def report(frame: pd.DataFrame, failures: list[Failure], schema: Schema, params: Params) -> dict[str, Any]:
+    """What validation.json records: the verdict, the data it judged (by hash) and every failure."""
     checks = count_checks(schema)
-    headline = verdict(failures, checks, len(frame))
-    report = {
-        "passed": not hard,
-        "verdict": headline,
+    return {
+        "passed": all(failure.severity == "soft" for failure in failures),
+        "verdict": verdict(failures, checks, len(frame)),
         "rows": len(frame),
         "columns": frame.shape[1],
         "checks": checks,
         "data_md5": file_md5(params.paths.ingested),
         "failures": [asdict(failure) for failure in failures],
     }
+
+
+def hard_failure_message(hard: list[Failure], params: Params, shown: int = 12) -> str:
+    """The error the command ends with: each failed column and check, and what to do."""
+    listed = "\n".join(f"  {failure.line()}" for failure in hard[:shown])
+    more = f"\n  ... and {len(hard) - shown} more" if len(hard) > shown else ""
+    return (
+        f"{len(hard)} hard check{'s' * (len(hard) != 1)} failed on {params.paths.ingested} "
+        f"(details in {params.paths.validation_summary}):\n{listed}{more}\n"
+        f"If the data changed on purpose, update {params.paths.data_schema} (`make schema` infers one) "
+        "and commit it."
+    )
+
+
+def main() -> None:
+    params = load_params()
+    schema = load_schema(params.paths.data_schema)
+    frame = read_ingested(params)
+    failures = validate(frame, schema, params)
+    result = report(frame, failures, schema, params)
     with atomic_paths(params.paths.validation, params.paths.validation_summary) as (json_out, markdown_out):
-        json_out.write_text(json_text(report), encoding="utf-8")
-        markdown_out.write_text(summary(failures, headline), encoding="utf-8")
+        json_out.write_text(json_text(result), encoding="utf-8")
+        markdown_out.write_text(summary(failures, result["verdict"]), encoding="utf-8")
     for failure in failures:
         if failure.severity == "soft":
             print(f"validate: warning: {failure.line()}", file=sys.stderr)
+    hard = [failure for failure in failures if failure.severity == "hard"]
     if hard:
-        listed = "\n".join(f"  {failure.line()}" for failure in hard[:12])
-        more = f"\n  ... and {len(hard) - 12} more" if len(hard) > 12 else ""
-        raise PipelineError(
-            f"{len(hard)} hard check{'s' * (len(hard) != 1)} failed on {params.paths.ingested} "
-            f"(details in {params.paths.validation_summary}):\n{listed}{more}\n"
-            f"If the data changed on purpose, update {params.paths.data_schema} (`make schema` infers one) "
-            "and commit it."
-        )
-    print(f"validate: {headline.split(' ', 1)[1]}")
+        raise PipelineError(hard_failure_message(hard, params))
+    print(f"validate: {result['verdict'].split(' ', 1)[1]}")
