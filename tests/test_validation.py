@@ -43,7 +43,7 @@ CORRUPTIONS = {
     "out of range": (set_cell("support_calls", 99), ",", "support_calls: max (expected ≤ 8): 1 row, e.g. 99"),
     "null where none is allowed": (set_cell("contract", None), ",", "contract: nullable (expected no nulls)"),
     "unseen category": (set_cell("internet_service", "satellite"), ",", "internet_service: allowed"),
-    "empty file": (None, ",", "(table): min_rows (expected ≥ 1000 rows): e.g. 0 rows"),
+    "empty file": (None, ",", "(table): min_rows (expected ≥ 1000 rows): 0 rows"),
     "wrong delimiter": (lambda frame: frame, ";", "delimiter (expected comma-separated columns)"),
     "duplicated ids": (duplicate_id, ",", "customer_id: unique (expected no duplicates): 2 rows"),
 }

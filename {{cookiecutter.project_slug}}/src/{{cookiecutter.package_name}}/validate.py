@@ -41,11 +41,10 @@ class Failure:
 
     def line(self) -> str:
         """The failure in one line, as the command prints it."""
-        found = [f"{self.rows} row{'s' * (self.rows != 1)}"] if self.rows else []
-        found += [f"e.g. {', '.join(self.examples)}"] if self.examples else []
-        return f"{self.column}: {self.check} (expected {self.expected})" + (
-            f": {', '.join(found)}" if found else ""
-        )
+        found = ", ".join(self.examples)
+        if self.rows:
+            found = f"{self.rows} row{'s' * (self.rows != 1)}" + (f", e.g. {found}" if found else "")
+        return f"{self.column}: {self.check} (expected {self.expected})" + (f": {found}" if found else "")
 
 
 def numbers(values: pd.Series) -> pd.Series:
