@@ -332,6 +332,7 @@ def main() -> None:
     report = {
         "passed": all(outcome.status != "failed" for outcome in outcomes),
         "verdict": verdict(outcomes),
+        "base_ref": base_ref(params),
         "tests": [asdict(outcome) for outcome in outcomes],
         "slices": slices,
         "latency_ms": latency,
