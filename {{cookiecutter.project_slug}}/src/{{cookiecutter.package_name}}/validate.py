@@ -27,6 +27,10 @@ BUILT_IN_CHECKS = {
 }
 
 
+# (column, check number or built-in check) -> (check name, what was expected)
+CheckNames = dict[tuple[str, int | str], tuple[str, str]]
+
+
 @dataclass(frozen=True)
 class Failure:
     """One check that some rows (or the table itself) did not pass."""
@@ -81,9 +85,9 @@ def column_checks(rules: ColumnRules) -> list[tuple[str, str, pa.Check]]:
     return checks
 
 
-def build_pandera(schema: Schema) -> tuple[pa.DataFrameSchema, dict[tuple[str, Any], tuple[str, str]]]:
+def build_pandera(schema: Schema) -> tuple[pa.DataFrameSchema, CheckNames]:
     """The pandera schema, and how to name each of its checks in a report."""
-    columns, names = {}, {}
+    columns, names = {}, CheckNames()
     for column, rules in schema.columns.items():
         checks = column_checks(rules)
         columns[column] = pa.Column(
@@ -102,7 +106,7 @@ def severity(schema: Schema, column: str, check: str) -> str:
     return "soft" if rules is not None and check in rules.soft else "hard"
 
 
-def failures_from(errors: pa.errors.SchemaErrors, schema: Schema, names: dict) -> list[Failure]:
+def failures_from(errors: pa.errors.SchemaErrors, schema: Schema, names: CheckNames) -> list[Failure]:
     """Group pandera's failure cases into one Failure per column and check."""
     cases = errors.failure_cases.astype({"column": "string", "check_number": "string"})
     cases = cases.fillna({"column": "", "check_number": ""})
@@ -116,8 +120,8 @@ def failures_from(errors: pa.errors.SchemaErrors, schema: Schema, names: dict) -
             for name in group["failure_case"]:
                 found.append(Failure(str(name), kind, expected, "hard", 0, [], []))
             continue
-        kind = BUILT_IN_CHECKS.get(check)
-        name, expected = names.get((column, kind or int(number)), (check, check))
+        key = BUILT_IN_CHECKS.get(check) or (int(number) if number else check)
+        name, expected = names.get((column, key), (check, check))
         rows = group["index"].dropna()
         examples = pd.unique(
             group["failure_case"].map(lambda value: "null" if pd.isna(value) else repr(value))
