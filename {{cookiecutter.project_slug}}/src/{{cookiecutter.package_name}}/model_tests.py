@@ -108,7 +108,7 @@ def regression_outcomes(scores: dict[str, float], params: Params) -> list[Outcom
             continue
         factor = 1 + tolerance if metric in LOWER_IS_BETTER else 1 - tolerance
         ok, _ = compare(metric, scores[metric], base[metric] * factor)
-        detail = f"{scores[metric]:.4g} here, {base[metric]:.4g} on {ref} (tolerance {tolerance:.0%})"
+        detail = f"{scores[metric]:.4g} here, {base[metric]:.4g} on {ref} (tolerance {100 * tolerance:.0f}%)"
         outcomes.append(Outcome("no regression", metric, passed(ok), detail))
     return outcomes
 
@@ -199,7 +199,7 @@ def behaviour_outcomes(model: Pipeline, features: pd.DataFrame, params: Params) 
         )
         ok = moved.mean() >= 0 if case.expect == "higher" else moved.mean() <= 0
         wrong = (moved < 0).mean() if case.expect == "higher" else (moved > 0).mean()
-        detail = f"mean change {moved.mean():+.4g}; {wrong:.0%} of rows moved the other way"
+        detail = f"mean change {moved.mean():+.4g}; {100 * wrong:.0f}% of rows moved the other way"
         outcomes.append(
             Outcome("directional", f"{case.column} +{case.increase:g} → {case.expect}", passed(ok), detail)
         )

@@ -165,12 +165,12 @@ def dataset_failures(frame: pd.DataFrame, schema: Schema, params: Params) -> lis
     ):
         shares = frame[target].value_counts(normalize=True)
         if shares.min() < rules.min_class_share:
-            rarest = f"{shares.index[-1]!r}: {shares.min():.1%}"
+            rarest = f"{shares.index[-1]!r}: {100 * shares.min():.1f}%"
             found.append(
                 Failure(
                     target,
                     "min_class_share",
-                    f"every class ≥ {rules.min_class_share:.1%}",
+                    f"every class ≥ {100 * rules.min_class_share:.1f}%",
                     level["min_class_share"],
                     0,
                     [rarest],
