@@ -16,7 +16,7 @@ SANE_METRICS = {
     "classification": {"roc_auc": (0.7, 1.0), "balanced_accuracy": (0.6, 1.0), "accuracy": (0.65, 1.0)},
     "regression": {"r2": (0.6, 1.0), "rmse": (1.0, 80.0), "mae": (1.0, 60.0)},
 }
-STAGES = ("ingest", "split", "train", "evaluate", "drift")
+STAGES = ("ingest", "validate", "split", "train", "evaluate", "drift")
 
 
 @pytest.fixture(params=["classification", "regression"])
@@ -125,7 +125,7 @@ def test_a_failing_stage_leaves_the_last_good_model_and_metrics(ready_project, t
     assert metrics(project) == metrics_before
 
 
-def test_a_users_own_csv_works_through_params_alone(ready_project, tmp_path):
+def test_a_users_own_csv_works_through_params_and_make_schema(ready_project, tmp_path):
     project = copy_project(ready_project("classification"), tmp_path)
     rows = [
         f"W{i},{5 + (i % 7) * 0.4:.1f},{0.2 + (i % 5) * 0.1:.2f},{['red', 'white', 'rose'][i % 3]},"
@@ -140,26 +140,29 @@ def test_a_users_own_csv_works_through_params_alone(ready_project, tmp_path):
         **{"data.source": "data/raw/wines.csv", "data.target": "quality", "data.drop_columns": ["wine_id"]},
     )
 
-    run("make", "pipeline", cwd=project)
+    run("make", "schema", cwd=project)
+    result = run("make", "pipeline", cwd=project)
 
+    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    assert list(schema["columns"]) == ["wine_id", "alcohol", "acidity", "colour", "quality"]
+    assert schema["columns"]["colour"]["allowed"] == ["red", "rose", "white"]
+    assert "validate: all " in result.stdout
     described = json.loads((project / "models" / "model.json").read_text())
     assert set(described["features"]) == {"alcohol", "acidity", "colour"}
     assert described["classes"] == ["good", "plain"]
     assert 0.5 < metrics(project)["roc_auc"] <= 1
 
 
-def test_a_missing_target_stops_at_ingest_naming_the_columns(ready_project, tmp_path):
+def test_a_target_the_schema_does_not_know_stops_at_validate(ready_project, tmp_path):
     project = copy_project(ready_project("regression"), tmp_path)
     set_params(project, **{"data.target": "sale_price"})
 
     result = run("make", "pipeline", cwd=project, check=False)
 
     assert result.returncode != 0
-    assert (
-        "ingest: error: target column 'sale_price' is not in data/raw/houses.csv; its columns are: house_id"
-        in (result.stderr)
-    )
-    assert ran_stages(result.stdout) == ["ingest"]
+    assert "validate: error: schema.yaml has no rules for sale_price" in result.stderr
+    assert "run `make schema`" in result.stderr
+    assert ran_stages(result.stdout) == ["ingest", "validate"]
 
 
 def test_the_stages_run_as_module_commands(project):

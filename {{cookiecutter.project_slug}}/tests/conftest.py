@@ -34,6 +34,29 @@ def synthetic_frame(task: Task, rows: int = 160, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def model_tests_section(task: Task) -> dict[str, object]:
+    """Model tests the synthetic frame's model passes: `count` is noise, `size` raises the target."""
+    classification = task == "classification"
+    return {
+        "base_ref": "main",
+        "gates": {"roc_auc": 0.7} if classification else {"r2": 0.5},
+        "regression_tolerance": 0.02,
+        "score_class": "high" if classification else None,
+        "invariance": [{"column": "count", "tolerance": 0.05 if classification else 0.5}],
+        "directional": [{"column": "size", "increase": 15, "expect": "higher"}],
+        "minimum_functionality": [
+            {"name": "a big red one", "row": {"size": 90, "colour": "red"}}
+            | ({"expect": "high"} if classification else {"between": [10, 100]})
+        ],
+        "slices": {
+            "column": "colour",
+            "metric": "accuracy" if classification else "mae",
+            "bound": 0.5 if classification else 10,
+            "min_rows": 5,
+        },
+    }
+
+
 def make_params(task: Task, root: Path, **overrides: object) -> Params:
     """Params for the synthetic frame, with every path under `root`."""
     estimator = "logistic_regression" if task == "classification" else "ridge"
@@ -51,8 +74,12 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "numerical": {"method": "wasserstein", "threshold": 0.1},
             "categorical": {"method": "jensenshannon", "threshold": 0.1},
         },
+        "model_tests": model_tests_section(task),
         "paths": {
             "ingested": str(root / "interim/ingested.csv"),
+            "data_schema": str(root / "schema.yaml"),
+            "validation": str(root / "reports/validation.json"),
+            "validation_summary": str(root / "reports/validation.md"),
             "train": str(root / "processed/train.csv"),
             "test": str(root / "processed/test.csv"),
             "model": str(root / "models/model.skops"),
@@ -65,6 +92,8 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "drift": str(root / "reports/drift"),
             "monitor": str(root / "reports/monitor"),
             "batches": str(root / "batches"),
+            "model_tests": str(root / "reports/model_tests.json"),
+            "model_tests_summary": str(root / "reports/model_tests.md"),
         },
     }
     raw.update(overrides)

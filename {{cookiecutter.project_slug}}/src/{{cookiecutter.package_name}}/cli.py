@@ -1,4 +1,4 @@
-"""Command line: `python -m {{ cookiecutter.package_name }} <command>`, one command per stage."""
+"""Command line: `python -m {{ cookiecutter.package_name }} <command>`, one command per stage or task."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from .errors import PipelineError
 # Each command's module is imported only when that command runs, so a stage never pays
 # for another stage's heavy imports.
 COMMANDS = {
-    "ingest": ("ingest", "Read the configured CSV (path or URL) and check its target column."),
-    "split": ("split", "Hold out the test set."),
+    "ingest": ("ingest", "Read the configured CSV (path or URL) and keep the rows that have a target."),
+    "validate": ("validate", "Check the ingested data against schema.yaml; write the validation report."),
+    "split": ("split", "Hold out the test set from the validated data."),
     "train": ("train", "Fit the preprocessing and estimator pipeline and save it with skops."),
     "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
     "drift": ("drift", "Compare the data and the model's predictions with the base branch's (Evidently)."),
@@ -22,6 +23,8 @@ COMMANDS = {
     "make-batch": ("batches", "Write a stable and a shifted sample production batch from the test set."),
     "registry": ("registry", "Register, promote or roll back model versions (GTO git tags)."),
     "deploy": ("deploy", "Fetch a stage tag's model, verify it, bundle it with its card, publish it."),
+    "schema": ("schema", "Infer a first schema.yaml from the configured data, for review."),
+    "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
 WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy"}

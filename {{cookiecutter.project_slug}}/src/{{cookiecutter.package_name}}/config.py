@@ -73,10 +73,48 @@ class DriftParams(Section):
     sample_rows: int = Field(ge=100)
     numerical: NumericalDrift
     categorical: CategoricalDrift
+class InvarianceCase(Section):
+    column: str
+    shift: float | None = Field(default=None, description="Add this to a numeric column; else shuffle it.")
+    tolerance: float = Field(ge=0, description="Largest mean change of the score (probability or target).")
+
+
+class DirectionalCase(Section):
+    column: str
+    increase: float = Field(gt=0, description="Add this to the column.")
+    expect: Literal["higher", "lower"] = Field(description="Where the mean score must move (or stay).")
+
+
+class FunctionalityCase(Section):
+    name: str
+    row: dict[str, Any]
+    expect: str | None = Field(default=None, description="Classification: the class to predict.")
+    between: tuple[float, float] | None = Field(default=None, description="Regression: prediction bounds.")
+
+
+class SliceGate(Section):
+    column: str
+    metric: str
+    bound: float = Field(description="The worst slice's metric must be on the good side of this.")
+    min_rows: int = Field(default=20, ge=1, description="Smaller slices are reported, not gated.")
+
+
+class ModelTestsParams(Section):
+    base_ref: str = Field(description="Branch whose committed metrics a candidate may not fall below.")
+    gates: dict[str, float] = Field(min_length=1)
+    regression_tolerance: float = Field(ge=0, description="Allowed relative loss against the base.")
+    score_class: str | None = Field(default=None, description="Classification: the class scored.")
+    invariance: tuple[InvarianceCase, ...] = ()
+    directional: tuple[DirectionalCase, ...] = ()
+    minimum_functionality: tuple[FunctionalityCase, ...] = ()
+    slices: SliceGate | None = None
 
 
 class Paths(Section):
     ingested: Path
+    data_schema: Path
+    validation: Path
+    validation_summary: Path
     train: Path
     test: Path
     model: Path
@@ -89,6 +127,8 @@ class Paths(Section):
     drift: Path
     monitor: Path
     batches: Path
+    model_tests: Path
+    model_tests_summary: Path
 
 
 class Params(Section):
@@ -100,6 +140,7 @@ class Params(Section):
     evaluate: EvaluateParams
     report: ReportParams
     drift: DriftParams
+    model_tests: ModelTestsParams
     paths: Paths
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
 
-from .config import DataParams
+from .config import DataParams, Paths
+from .errors import PipelineError
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -18,3 +21,20 @@ def features_and_target(frame: pd.DataFrame, data: DataParams) -> tuple[pd.DataF
     """Split a frame into the model's inputs and the column it predicts."""
     features = frame.drop(columns=[data.target, *data.drop_columns])
     return features, frame[data.target]
+
+
+def file_md5(path: Path) -> str:
+    """The same content hash DVC records, so metadata, reports and dvc.lock can be compared."""
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def read_validated(paths: Paths) -> pd.DataFrame:
+    """The ingested table, only if the validate stage passed it as it is now."""
+    if not paths.validation.is_file():
+        raise PipelineError(f"no {paths.validation}: run the validate stage first (make pipeline)")
+    report = json.loads(paths.validation.read_text(encoding="utf-8"))
+    if not report["passed"]:
+        raise PipelineError(f"{paths.ingested} failed validation: see {paths.validation_summary}")
+    if report["data_md5"] != file_md5(paths.ingested):
+        raise PipelineError(f"{paths.ingested} changed after it was validated: run the validate stage again")
+    return read_table(paths.ingested)

@@ -36,3 +36,12 @@ def atomic_paths(*paths: Path) -> Iterator[list[Path]]:
 def json_text(payload: Any) -> str:
     """Stable, diff-friendly JSON."""
     return json.dumps(payload, indent=2, sort_keys=True) + "\n"
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured markdown table, with pipes inside cells escaped."""
+    lines = [header, ["---"] * len(header), *rows]
+    return (
+        "\n".join("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines)
+        + "\n"
+    )

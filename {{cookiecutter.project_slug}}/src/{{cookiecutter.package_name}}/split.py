@@ -1,4 +1,4 @@
-"""Stage `split`: hold out a test set, stratified by class when that makes sense."""
+"""Stage `split`: hold out a test set from the validated data, stratified by class when that makes sense."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .config import Params, load_params
-from .dataset import read_table
+from .dataset import read_validated
 from .errors import PipelineError
 from .outputs import atomic_paths
 
@@ -33,7 +33,7 @@ def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFra
 
 def main() -> None:
     params = load_params()
-    train, test = split(read_table(params.paths.ingested), params)
+    train, test = split(read_validated(params.paths), params)
     with atomic_paths(params.paths.train, params.paths.test) as (train_out, test_out):
         train.to_csv(train_out, index=False)
         test.to_csv(test_out, index=False)

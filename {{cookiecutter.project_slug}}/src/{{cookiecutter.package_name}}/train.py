@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,7 +14,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .config import Params, load_params
-from .dataset import features_and_target, read_table
+from .dataset import features_and_target, file_md5, read_table
 from .errors import PipelineError
 from .estimators import build_estimator
 from .model_store import save_model
@@ -52,11 +50,6 @@ def train(features: pd.DataFrame, target: pd.Series, params: Params) -> Pipeline
         return model.fit(features, target)
     except ValueError as error:
         raise PipelineError(f"training {params.model.estimator} failed: {error}") from error
-
-
-def file_md5(path: Path) -> str:
-    """The same content hash DVC records, so metadata and dvc.lock can be compared."""
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
 def metadata(model: Pipeline, features: pd.DataFrame, params: Params) -> dict[str, Any]:

@@ -1,0 +1,352 @@
+"""`model-tests`: gate the trained model, compare it with the base branch, and probe its behaviour."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.pipeline import Pipeline
+
+from .config import Params, load_params
+from .dataset import features_and_target, read_table
+from .errors import PipelineError
+from .model_store import load_model, untrusted_types
+from .outputs import atomic_paths, json_text, markdown_table
+
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+SLICE_METRICS: dict[str, Callable[[pd.Series, np.ndarray], float]] = {
+    "accuracy": metrics.accuracy_score,
+    "balanced_accuracy": metrics.balanced_accuracy_score,
+    "f1_macro": lambda truth, predicted: metrics.f1_score(truth, predicted, average="macro"),
+    "mae": metrics.mean_absolute_error,
+    "rmse": metrics.root_mean_squared_error,
+    "r2": metrics.r2_score,
+}
+BASE_REF_VARIABLE = "GITHUB_BASE_REF"  # set by GitHub Actions on pull_request events
+LATENCY_REPEATS = 20
+BATCH_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One model test: passed, failed or skipped, and the numbers behind that."""
+
+    group: str
+    name: str
+    status: str
+    detail: str
+
+
+def passed(ok: bool) -> str:
+    return "passed" if ok else "failed"
+
+
+def compare(metric: str, value: float, bound: float) -> tuple[bool, str]:
+    """Whether a value is on the good side of a bound, and the comparison as text."""
+    if metric in LOWER_IS_BETTER:
+        return value <= bound, f"{value:.4g} {'≤' if value <= bound else '>'} {bound:.4g}"
+    return value >= bound, f"{value:.4g} {'≥' if value >= bound else '<'} {bound:.4g}"
+
+
+def gate_outcomes(scores: dict[str, float], gates: dict[str, float]) -> list[Outcome]:
+    """Each gated metric against its bound from params.yaml."""
+    unknown = sorted(set(gates) - set(scores))
+    if unknown:
+        raise PipelineError(
+            f"model_tests.gates names metrics the evaluate stage does not write: {', '.join(unknown)}; "
+            f"it writes: {', '.join(sorted(scores))}"
+        )
+    outcomes = []
+    for metric, bound in gates.items():
+        ok, text = compare(metric, scores[metric], bound)
+        kind = "maximum" if metric in LOWER_IS_BETTER else "minimum"
+        outcomes.append(Outcome("gate", metric, passed(ok), f"{text} ({kind} in params.yaml)"))
+    return outcomes
+
+
+def base_ref(params: Params) -> str:
+    """The branch to compare with: the pull request's base when CI says so, else params.yaml's."""
+    return os.environ.get(BASE_REF_VARIABLE) or params.model_tests.base_ref
+
+
+def base_metrics(ref: str, path: Path) -> dict[str, float] | None:
+    """The metrics committed on a branch (local, or fetched from origin), if it has any."""
+    in_repository = Path(os.path.relpath(path)).as_posix()
+    for candidate in (ref, f"origin/{ref}"):
+        # git from PATH, with a ref from params.yaml or CI: the user's own input, not a third party's
+        shown = subprocess.run(  # noqa: S603
+            ["git", "show", f"{candidate}:./{in_repository}"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if shown.returncode == 0:
+            return json.loads(shown.stdout)
+    return None
+
+
+def regression_outcomes(scores: dict[str, float], params: Params) -> list[Outcome]:
+    """Each gated metric may lose at most the tolerance, relative to the base branch's value."""
+    ref, tolerance = base_ref(params), params.model_tests.regression_tolerance
+    base = base_metrics(ref, params.paths.metrics)
+    if base is None:
+        reason = f"no {params.paths.metrics} committed on {ref} (first commit?): nothing to compare with"
+        return [Outcome("no regression", metric, "skipped", reason) for metric in params.model_tests.gates]
+    outcomes = []
+    for metric in params.model_tests.gates:
+        if metric not in base:
+            outcomes.append(Outcome("no regression", metric, "skipped", f"{ref} has no {metric}"))
+            continue
+        factor = 1 + tolerance if metric in LOWER_IS_BETTER else 1 - tolerance
+        ok, _ = compare(metric, scores[metric], base[metric] * factor)
+        detail = f"{scores[metric]:.4g} here, {base[metric]:.4g} on {ref} (tolerance {100 * tolerance:.0f}%)"
+        outcomes.append(Outcome("no regression", metric, passed(ok), detail))
+    return outcomes
+
+
+def model_score(model: Pipeline, features: pd.DataFrame, params: Params) -> np.ndarray:
+    """One number per row: the scored class's probability, or the predicted value."""
+    if params.task == "regression":
+        return np.asarray(model.predict(features), dtype=float)
+    classes = [str(label) for label in model.classes_]
+    scored = params.model_tests.score_class or classes[-1]
+    if scored not in classes:
+        raise PipelineError(f"model_tests.score_class '{scored}' is not a class of the model: {classes}")
+    return model.predict_proba(features)[:, classes.index(scored)]
+
+
+def sanity_outcomes(model: Pipeline, features: pd.DataFrame, params: Params) -> list[Outcome]:
+    """Predictions exist for every row and are numbers; probabilities are probabilities."""
+    predicted = model.predict(features)
+    outcomes = [
+        Outcome(
+            "sanity",
+            "a prediction per row",
+            passed(len(predicted) == len(features)),
+            f"{len(predicted)} for {len(features)} rows",
+        ),
+        Outcome(
+            "sanity",
+            "no missing predictions",
+            passed(not pd.isna(predicted).any()),
+            f"{int(pd.isna(predicted).sum())} missing",
+        ),
+    ]
+    if params.task == "classification":
+        probabilities = model.predict_proba(features)
+        in_range = bool(((probabilities >= 0) & (probabilities <= 1)).all())
+        sums = np.abs(probabilities.sum(axis=1) - 1).max()
+        outcomes.append(
+            Outcome(
+                "sanity",
+                "probabilities in [0, 1]",
+                passed(in_range),
+                f"min {probabilities.min():.3g}, max {probabilities.max():.3g}",
+            )
+        )
+        outcomes.append(
+            Outcome("sanity", "probabilities sum to 1", passed(sums < 1e-6), f"largest gap {sums:.2g}")
+        )
+    unexpected = untrusted_types(params.paths.model)
+    outcomes.append(
+        Outcome(
+            "sanity",
+            "model loads with reviewed types only",
+            passed(not unexpected),
+            ", ".join(unexpected) or "skops, no untrusted types",
+        )
+    )
+    return outcomes
+
+
+def perturbed(features: pd.DataFrame, column: str, shift: float | None, seed: int) -> pd.DataFrame:
+    """A copy with one column shifted by a constant, or shuffled across rows."""
+    if column not in features:
+        raise PipelineError(f"model_tests names column '{column}', which is not a model input")
+    changed = features.copy()
+    if shift is None:
+        changed[column] = features[column].sample(frac=1, random_state=seed).to_numpy()
+    else:
+        changed[column] = features[column] + shift
+    return changed
+
+
+def behaviour_outcomes(model: Pipeline, features: pd.DataFrame, params: Params) -> list[Outcome]:
+    """Invariance to irrelevant columns, and the directions params.yaml expects."""
+    baseline, outcomes = model_score(model, features, params), []
+    for case in params.model_tests.invariance:
+        change = np.abs(
+            model_score(model, perturbed(features, case.column, case.shift, params.seed), params) - baseline
+        )
+        how = f"+{case.shift:g}" if case.shift is not None else "shuffled"
+        detail = f"mean change {change.mean():.4g} (largest {change.max():.4g}), tolerance {case.tolerance:g}"
+        outcomes.append(
+            Outcome("invariance", f"{case.column} {how}", passed(change.mean() <= case.tolerance), detail)
+        )
+    for case in params.model_tests.directional:
+        moved = (
+            model_score(model, perturbed(features, case.column, case.increase, params.seed), params)
+            - baseline
+        )
+        ok = moved.mean() >= 0 if case.expect == "higher" else moved.mean() <= 0
+        wrong = (moved < 0).mean() if case.expect == "higher" else (moved > 0).mean()
+        detail = f"mean change {moved.mean():+.4g}; {100 * wrong:.0f}% of rows moved the other way"
+        outcomes.append(
+            Outcome("directional", f"{case.column} +{case.increase:g} → {case.expect}", passed(ok), detail)
+        )
+    return outcomes
+
+
+def functionality_outcomes(model: Pipeline, features: pd.DataFrame, params: Params) -> list[Outcome]:
+    """The cases a user declared as data: one row, one expected answer."""
+    outcomes = []
+    for case in params.model_tests.minimum_functionality:
+        unknown = sorted(set(case.row) - set(features.columns))
+        if unknown:
+            raise PipelineError(
+                f"model_tests case '{case.name}' names columns that are not inputs: {', '.join(unknown)}"
+            )
+        row = (
+            pd.DataFrame([case.row])
+            .reindex(columns=features.columns)
+            .astype(features.dtypes.to_dict(), errors="ignore")
+        )
+        predicted = model.predict(row)[0]
+        if case.expect is not None:
+            ok, detail = str(predicted) == case.expect, f"predicted {predicted!s}, expected {case.expect}"
+        elif case.between is not None:
+            low, high = case.between
+            ok, detail = low <= predicted <= high, f"predicted {predicted:.4g}, expected {low:g} to {high:g}"
+        else:
+            raise PipelineError(f"model_tests case '{case.name}' needs `expect` or `between`")
+        outcomes.append(Outcome("minimum functionality", case.name, passed(ok), detail))
+    return outcomes
+
+
+def slice_table(
+    model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params
+) -> list[dict[str, Any]]:
+    """The slice metric for each value of the slice column, with its row count."""
+    gate = params.model_tests.slices
+    if gate is None:
+        return []
+    if gate.metric not in SLICE_METRICS:
+        raise PipelineError(
+            f"model_tests.slices.metric '{gate.metric}' is not one of: {', '.join(SLICE_METRICS)}"
+        )
+    if gate.column not in features:
+        raise PipelineError(f"model_tests.slices.column '{gate.column}' is not a model input")
+    predicted = pd.Series(model.predict(features), index=features.index)
+    table = []
+    for value, rows in features.groupby(features[gate.column].fillna("(missing)")).groups.items():
+        score = SLICE_METRICS[gate.metric](target.loc[rows], predicted.loc[rows].to_numpy())
+        table.append({"value": str(value), "rows": len(rows), gate.metric: round(float(score), 6)})
+    return table
+
+
+def slice_outcomes(table: list[dict[str, Any]], params: Params) -> list[Outcome]:
+    """The worst slice with enough rows against the bound."""
+    gate = params.model_tests.slices
+    if gate is None:
+        return []
+    eligible = [row for row in table if row["rows"] >= gate.min_rows]
+    if not eligible:
+        return [Outcome("slices", f"worst {gate.column}", "skipped", f"no slice has {gate.min_rows} rows")]
+    pick = max if gate.metric in LOWER_IS_BETTER else min
+    worst = pick(eligible, key=lambda row: row[gate.metric])
+    ok, text = compare(gate.metric, worst[gate.metric], gate.bound)
+    detail = f"{gate.metric} {text} on {gate.column}={worst['value']} ({worst['rows']} rows)"
+    return [Outcome("slices", f"worst {gate.column}", passed(ok), detail)]
+
+
+def latency_ms(model: Pipeline, features: pd.DataFrame, seed: int) -> dict[str, float]:
+    """Median prediction time for one row and for a batch of 1,000 rows (reported, not asserted)."""
+    batch = features.sample(n=BATCH_ROWS, replace=True, random_state=seed)
+    timings = {}
+    for name, rows in (("per_row", features.head(1)), ("per_batch_of_1000", batch)):
+        runs = []
+        for _ in range(LATENCY_REPEATS):
+            start = time.perf_counter()
+            model.predict(rows)
+            runs.append(time.perf_counter() - start)
+        timings[name] = round(1000 * float(np.median(runs)), 3)
+    return timings
+
+
+def verdict(outcomes: list[Outcome]) -> str:
+    """The report's first line."""
+    failed = sum(outcome.status == "failed" for outcome in outcomes)
+    skipped = sum(outcome.status == "skipped" for outcome in outcomes)
+    noted = f", {skipped} skipped" if skipped else ""
+    if failed:
+        return f"❌ {failed} model test{'s' * (failed != 1)} failed{noted}"
+    return f"✅ all {len(outcomes) - skipped} model tests passed{noted}"
+
+
+SYMBOLS = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
+
+
+def summary(outcomes: list[Outcome], latency: dict[str, float]) -> str:
+    """The markdown a pull request comment includes as it is: failures first."""
+    ordered = sorted(outcomes, key=lambda outcome: ["failed", "skipped", "passed"].index(outcome.status))
+    rows = [[SYMBOLS[o.status], o.group, o.name, o.detail] for o in ordered]
+    table = markdown_table(["", "test", "case", "result"], rows)
+    timing = (
+        f"Prediction latency: {latency['per_row']:.3g} ms per row, "
+        f"{latency['per_batch_of_1000']:.3g} ms per batch of {BATCH_ROWS:,}."
+    )
+    return f"{verdict(outcomes)}\n\n{table}\n{timing}\n"
+
+
+def run_model_tests(params: Params) -> tuple[list[Outcome], list[dict[str, Any]], dict[str, float]]:
+    """Every model test, the slice table and the latency figures."""
+    model = load_model(params.paths.model)
+    features, target = features_and_target(read_table(params.paths.test), params.data)
+    if not params.paths.metrics.is_file():
+        raise PipelineError(f"no {params.paths.metrics}: run the pipeline first (make pipeline)")
+    scores = json.loads(params.paths.metrics.read_text(encoding="utf-8"))
+    slices = slice_table(model, features, target, params)
+    outcomes = [
+        *sanity_outcomes(model, features, params),
+        *gate_outcomes(scores, params.model_tests.gates),
+        *regression_outcomes(scores, params),
+        *behaviour_outcomes(model, features, params),
+        *functionality_outcomes(model, features, params),
+        *slice_outcomes(slices, params),
+    ]
+    return outcomes, slices, latency_ms(model, features, params.seed)
+
+
+def main() -> None:
+    params = load_params()
+    outcomes, slices, latency = run_model_tests(params)
+    report = {
+        "passed": all(outcome.status != "failed" for outcome in outcomes),
+        "verdict": verdict(outcomes),
+        "base_ref": base_ref(params),
+        "tests": [asdict(outcome) for outcome in outcomes],
+        "slices": slices,
+        "latency_ms": latency,
+    }
+    with atomic_paths(params.paths.model_tests, params.paths.model_tests_summary) as (json_out, markdown_out):
+        json_out.write_text(json_text(report), encoding="utf-8")
+        markdown_out.write_text(summary(outcomes, latency), encoding="utf-8")
+    failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    for outcome in outcomes:
+        if outcome.status == "skipped":
+            print(f"model-tests: skipped {outcome.group} {outcome.name}: {outcome.detail}")
+    if failed:
+        listed = "\n".join(f"  {o.group} {o.name}: {o.detail}" for o in failed)
+        raise PipelineError(
+            f"{verdict(outcomes)[2:]} (details in {params.paths.model_tests_summary}):\n{listed}"
+        )
+    print(f"model-tests: {verdict(outcomes)[2:]}; latency {latency['per_row']:.3g} ms per row")

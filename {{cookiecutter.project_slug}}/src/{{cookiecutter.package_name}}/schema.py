@@ -1,0 +1,146 @@
+"""The data contract in schema.yaml: its typed form, and `schema`, which infers a first version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import Field, ValidationError
+
+from .config import DataParams, Section, Task, describe_errors, load_params
+from .errors import PipelineError
+from .ingest import ingest
+from .outputs import atomic_path
+
+DType = Literal["integer", "number", "string", "boolean"]
+ColumnCheck = Literal["dtype", "nullable", "unique", "min", "max", "allowed"]
+DatasetCheck = Literal["min_rows", "min_class_share"]
+
+# A text column with at most this many distinct values is treated as a category.
+MAX_CATEGORIES = 30
+
+HEADER = """\
+# What the validate stage accepts, reviewed like code. `make schema` wrote a first version
+# from the data; tighten or loosen it here and commit it with the data it describes.
+# Every check is hard (it stops the pipeline) unless listed under `soft:`, which only warns.
+# Column checks: dtype (integer | number | string | boolean), nullable, unique, min, max,
+# allowed (the categories). Dataset checks: min_rows, min_class_share (the rarest class of
+# a classification target).
+"""
+
+
+class ColumnRules(Section):
+    dtype: DType
+    nullable: bool = False
+    unique: bool = False
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = None
+    soft: tuple[ColumnCheck, ...] = ()
+
+
+class DatasetRules(Section):
+    min_rows: int = Field(ge=0)
+    min_class_share: float | None = Field(default=None, ge=0, le=1)
+    soft: tuple[DatasetCheck, ...] = ()
+
+
+class Schema(Section):
+    dataset: DatasetRules
+    columns: dict[str, ColumnRules] = Field(min_length=1)
+
+
+def load_schema(path: Path) -> Schema:
+    """Read and check schema.yaml, saying how to create it when it is missing."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path} not found: run `make schema` to infer one from the data") from error
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path} is not valid YAML: {error}") from error
+    try:
+        return Schema.model_validate(raw)
+    except ValidationError as error:
+        raise PipelineError(f"{path} has invalid rules:\n{describe_errors(error)}") from error
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python number YAML can write, with floats kept short."""
+    value = value.item() if hasattr(value, "item") else value
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def infer_dtype(values: pd.Series) -> DType:
+    """The loosest kind that every non-null value of a column has."""
+    present = values.dropna()
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(values):
+        return "integer" if present.empty or (present % 1 == 0).all() else "number"
+    return "string"
+
+
+def infer_column(values: pd.Series, is_identifier: bool) -> dict[str, Any]:
+    """Rules that the column as it is satisfies: observed range, categories, nulls."""
+    dtype = infer_dtype(values)
+    rules: dict[str, Any] = {"dtype": dtype, "nullable": bool(values.isna().any())}
+    if is_identifier and values.is_unique:
+        rules["unique"] = True
+    present = values.dropna()
+    if dtype in ("integer", "number") and not present.empty:
+        as_dtype = int if dtype == "integer" else float
+        rules["min"], rules["max"] = (plain(as_dtype(bound)) for bound in (present.min(), present.max()))
+    distinct = present.unique()
+    if dtype == "string" and not is_identifier and len(distinct) <= MAX_CATEGORIES:
+        rules["allowed"] = sorted(str(value) for value in distinct)
+    return rules
+
+
+def infer_schema(frame: pd.DataFrame, data: DataParams, task: Task) -> dict[str, Any]:
+    """A first schema: strict on structure, bounds taken from the data, for a person to review."""
+    dataset: dict[str, Any] = {"min_rows": max(1, len(frame) // 2)}
+    if task == "classification" and len(frame):
+        rarest = frame[data.target].value_counts(normalize=True).min()
+        dataset["min_class_share"] = plain(round(rarest / 2, 3))
+    dataset["soft"] = []
+    columns = {
+        str(name): infer_column(frame[name], is_identifier=name in data.drop_columns)
+        for name in frame.columns
+    }
+    return {"dataset": dataset, "columns": columns}
+
+
+class OneLine(dict):
+    """A mapping YAML writes on one line, so that each column's rules read as one row."""
+
+
+class SchemaDumper(yaml.SafeDumper):
+    """Writes OneLine mappings in flow style and everything else in block style."""
+
+
+SchemaDumper.add_representer(
+    OneLine, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+
+
+def schema_text(schema: dict[str, Any]) -> str:
+    """The schema as commented YAML, one line per column."""
+    lined = {**schema, "columns": {name: OneLine(rules) for name, rules in schema["columns"].items()}}
+    return HEADER + yaml.dump(lined, Dumper=SchemaDumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def main() -> None:
+    params = load_params()
+    frame = ingest(params.data)
+    if frame.empty:
+        raise PipelineError(f"{params.data.source} has no rows with a target: nothing to infer a schema from")
+    inferred = infer_schema(frame, params.data, params.task)
+    Schema.model_validate(inferred)
+    with atomic_path(params.paths.data_schema) as output:
+        output.write_text(schema_text(inferred), encoding="utf-8")
+    print(
+        f"schema: wrote {params.paths.data_schema} from {len(frame)} rows of {params.data.source}; "
+        "review its bounds and categories, then commit it"
+    )
