@@ -15,10 +15,6 @@ from .test_render import COMBINATIONS, IDS
 
 WORKFLOW_COMBINATIONS = [*COMBINATIONS, {"publish_plots": "yes"}]
 WORKFLOW_IDS = [*IDS, "publish_plots"]
-# Targets that the model-tests and drift issues add to the generated Makefile. Until they
-# land, the workflow steps that call them are written but their targets are not there yet.
-# TODO(lead): delete each name once its issue is merged.
-TARGETS_FROM_OTHER_ISSUES = {"test-model", "monitor"}
 # A run line is a make call, the project's own command, or a message to the log.
 PROJECT_COMMAND = re.compile(rf"uv run python -m {PACKAGE} [a-z-]+")
 MESSAGE = re.compile(r'echo "[^"]*"( && exit 1)?')
@@ -92,7 +88,7 @@ def run_lines(workflow: Path) -> list[str]:
 
 
 def test_every_run_step_is_a_make_target_or_a_project_command(project):
-    targets = make_targets(project) | TARGETS_FROM_OTHER_ISSUES
+    targets = make_targets(project)
     unexplained = []
     for workflow in workflows(project):
         for line in run_lines(workflow):

@@ -73,6 +73,8 @@ class DriftParams(Section):
     sample_rows: int = Field(ge=100)
     numerical: NumericalDrift
     categorical: CategoricalDrift
+
+
 class InvarianceCase(Section):
     column: str
     shift: float | None = Field(default=None, description="Add this to a numeric column; else shuffle it.")

@@ -31,6 +31,8 @@ def read_batch(source: str) -> pd.DataFrame:
     if not is_url(source) and not Path(source).is_file():
         raise PipelineError(f"no such batch file: {source}")
     batch = read_source(source)
+    if batch.columns.empty:
+        raise PipelineError(f"{source} is empty")
     if batch.empty:
         raise PipelineError(f"{source} has a header but no rows")
     return batch

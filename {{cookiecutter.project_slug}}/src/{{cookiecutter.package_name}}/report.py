@@ -25,11 +25,17 @@ from .errors import PipelineError
 from .outputs import atomic_path
 
 # The summaries other commands write; each starts with a one-line verdict (✅, ⚠️ or ❌).
-GATE_SUMMARIES = {
-    "Data validation": Path("reports/validation.md"),
-    "Model tests": Path("reports/model_tests.md"),
-    "Drift": Path("reports/drift/drift.md"),
-}
+
+
+def gate_summaries(params: Params) -> dict[str, Path]:
+    """The markdown summary each gate writes, by the section title it gets in the report."""
+    return {
+        "Data validation": params.paths.validation_summary,
+        "Model tests": params.paths.model_tests_summary,
+        "Drift": params.paths.drift / "drift.md",
+    }
+
+
 # Metrics where a smaller value is the better one; every other metric is better when larger.
 SMALLER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mse", "brier_score"})
 CHART_POINTS = 11
@@ -299,7 +305,7 @@ def build_report(params: Params) -> str:
     """The whole comment."""
     base_branch = os.environ.get("GITHUB_BASE_REF") or params.report.base
     base = resolve_base(base_branch)
-    gates = [read_gate(name, path) for name, path in GATE_SUMMARIES.items()]
+    gates = [read_gate(name, path) for name, path in gate_summaries(params).items()]
     lines = [verdict(gates, stale_stages()), ""]
     lines += metrics_section(base, base_branch)
     lines += params_section(base, base_branch)
