@@ -35,9 +35,8 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, summary) in COMMANDS.items():
-        if name in WITH_ARGUMENTS:
-            command = commands.add_parser(name, help=summary, add_help=False)
-            command.add_argument("arguments", nargs=argparse.REMAINDER)
+        if name in WITH_ARGUMENTS:  # their own parser reads the rest, --help included
+            commands.add_parser(name, help=summary, add_help=False)
         else:
             commands.add_parser(name, help=summary, description=summary)
     return root
@@ -45,11 +44,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status; a PipelineError becomes a one-paragraph message and 1."""
-    arguments = parser().parse_args(argv)
+    root = parser()
+    arguments, rest = root.parse_known_args(argv)
+    if rest and arguments.command not in WITH_ARGUMENTS:
+        root.error(f"unrecognized arguments: {' '.join(rest)}")
     module_name, _ = COMMANDS[arguments.command]
     module = importlib.import_module(f"{__package__}.{module_name}")
     try:
-        status = module.main(arguments.arguments) if arguments.command in WITH_ARGUMENTS else module.main()
+        status = module.main(rest) if arguments.command in WITH_ARGUMENTS else module.main()
     except PipelineError as error:
         print(f"{arguments.command}: error: {error}", file=sys.stderr)
         return 1
