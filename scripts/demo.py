@@ -82,7 +82,6 @@ def main(demo_dir: Path) -> None:
 
     step("Test the code and the model")
     run("make", "test", cwd=project)
-    run("make", "test-model", cwd=project)
 
     step("Commit the first model, push it, register it")
     git("add", "--all", cwd=project)
@@ -94,6 +93,7 @@ def main(demo_dir: Path) -> None:
     step("A pull request: more trees")
     git("checkout", "--quiet", "-b", "more-trees", cwd=project)
     change_param(project / "params.yaml", "n_estimators", "200", "300")
+    run("make", "drift-reference", "BASE=main", cwd=project)
     run("make", "pipeline", cwd=project)
     run("make", "test-model", cwd=project)
     run("make", "report", cwd=project)
