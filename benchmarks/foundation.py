@@ -22,11 +22,15 @@ from {package}.config import load_params
 from {package}.dataset import features_and_target
 from {package}.evaluate import plot_tables, score, write_outputs
 from {package}.ingest import ingest
+from {package}.schema import load_schema
 from {package}.split import split
 from {package}.train import train
+from {package}.validate import validate
 
 params = load_params()
-train_frame, test_frame = split(ingest(params.data), params)
+frame = ingest(params.data)
+validate(frame, load_schema(params.paths.data_schema), params)
+train_frame, test_frame = split(frame, params)
 model = train(*features_and_target(train_frame, params.data), params)
 features, target = features_and_target(test_frame, params.data)
 scores = score(model, features, target, params.task)
@@ -56,15 +60,23 @@ def main() -> None:
         figures["make setup, first (uv cache as it is)"] = timed("make", "setup", cwd=project)
         shutil.rmtree(project / ".venv")
         figures["make setup, warm uv cache"] = timed("make", "setup", cwd=project)
-        figures["make pipeline, cold"] = timed("make", "pipeline", cwd=project)
+        figures["dvc repro evaluate, cold (ingest to evaluate)"] = timed(
+            "uv", "run", "dvc", "repro", "evaluate", cwd=project
+        )
+        figures["make pipeline, then (the drift stage alone)"] = timed("make", "pipeline", cwd=project)
         figures["make pipeline, no-op"] = timed("make", "pipeline", cwd=project)
         script = BARE_SCRIPT.format(package="customer_churn")
-        figures["bare script, same work, no DVC"] = timed("uv", "run", "python", "-c", script, cwd=project)
+        figures["bare script, ingest to evaluate, no DVC"] = timed(
+            "uv", "run", "python", "-c", script, cwd=project
+        )
     width = max(map(len, figures))
     for name, seconds in figures.items():
         print(f"{name:<{width}}  {seconds:6.2f} s")
-    overhead = figures["make pipeline, cold"] / figures["bare script, same work, no DVC"]
-    print(f"{'pipeline overhead (cold pipeline / bare script)':<{width}}  {overhead:6.2f} x")
+    overhead = (
+        figures["dvc repro evaluate, cold (ingest to evaluate)"]
+        / figures["bare script, ingest to evaluate, no DVC"]
+    )
+    print(f"{'pipeline overhead (dvc repro / bare script)':<{width}}  {overhead:6.2f} x")
 
 
 if __name__ == "__main__":
