@@ -128,7 +128,9 @@ def test_the_default_model_passes_and_a_weakened_one_fails_gate_and_regression(r
     report = json.loads((project / "reports" / "model_tests.json").read_text())
     assert report["passed"] is True
     assert {test["status"] for test in report["tests"]} == {"passed"}
-    assert set(report["latency_ms"]) == {"per_row", "per_batch_of_1000"}
+    assert "ms per batch of 1,000" in passing.stdout
+    latency = json.loads((project / "reports" / "latency.json").read_text())
+    assert set(latency) == {"per_row", "per_batch_of_1000"}
 
     run("git", "switch", "--quiet", "-c", "weaker-model", cwd=project)
     set_params(project, **{"model.hyperparameters.n_estimators": 1, "model.hyperparameters.max_depth": 1})

@@ -94,6 +94,7 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "batches": str(root / "batches"),
             "model_tests": str(root / "reports/model_tests.json"),
             "model_tests_summary": str(root / "reports/model_tests.md"),
+            "latency": str(root / "reports/latency.json"),
         },
     }
     raw.update(overrides)

@@ -89,14 +89,14 @@ def test_a_metric_below_the_base_branch_fails_with_both_numbers(params, tmp_path
 
 
 @pytest.mark.usefixtures("trained")
-def test_the_report_lists_failures_first_and_gives_latency(params):
+def test_the_report_lists_failures_first_and_latency_is_measured(params):
     params.paths.metrics.parent.mkdir(parents=True)
     params.paths.metrics.write_text(json.dumps({"roc_auc": 0.1, "r2": 0.1}))
 
     outcomes, _, latency = run_model_tests(params)
-    text = summary(outcomes, latency)
+    text = summary(outcomes)
 
     assert text.startswith("❌ ")
     assert text.splitlines()[4].startswith("| ❌ | gate |")
     assert set(latency) == {"per_row", "per_batch_of_1000"}
-    assert "ms per batch of 1,000" in text
+    assert "latency" not in text  # it changes every run, so it stays out of git-tracked reports

@@ -131,6 +131,7 @@ class Paths(Section):
     batches: Path
     model_tests: Path
     model_tests_summary: Path
+    latency: Path
 
 
 class Params(Section):
