@@ -29,9 +29,7 @@ def test_make_report_on_a_branch_shows_the_changed_param_and_metric_deltas(ready
     assert "report: wrote reports/pr_report.md" in stale.stdout
     assert stale_verdict.startswith("❌ **Failed: pipeline not up to date (train")
     report = (project / "reports" / "pr_report.md").read_text()
-    assert report.splitlines()[0] == (
-        "✅ **All gates passed** · not run: Data validation, Model tests, Drift"
-    )
+    assert report.splitlines()[0] == ("✅ **All gates passed** · not run: Model tests, Drift")
     assert "| `model.hyperparameters.max_depth` | 10 | 3 |" in report
     new_metrics = json.loads((project / "reports" / "metrics.json").read_text())
     row = re.search(r"\| rmse \| ([\d.]+) \| ([\d.]+) \| ([+-][\d.e-]+) \| (▲ better|▼ worse) \|", report)

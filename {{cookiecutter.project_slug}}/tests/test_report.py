@@ -7,14 +7,16 @@ from {{ cookiecutter.package_name }}.report import Gate, confusion_table, direct
 
 
 def test_a_gate_summary_gives_its_status_from_the_first_line(tmp_path):
-    passed, failed, warned = (tmp_path / name for name in ("passed.md", "failed.md", "warned.md"))
+    names = ("passed.md", "failed.md", "warned.md", "nothing.md")
+    passed, failed, warned, nothing = (tmp_path / name for name in names)
     passed.write_text("✅ 12 checks passed\n\ndetails\n", encoding="utf-8")
     failed.write_text("❌ 2 columns out of range\n", encoding="utf-8")
     warned.write_text("⚠️ drift in 1 column\n", encoding="utf-8")
+    nothing.write_text("ℹ️ no drift check: there is no reference data yet\n", encoding="utf-8")
 
-    statuses = [read_gate("gate", path).status for path in (passed, failed, warned)]
+    statuses = [read_gate("gate", path).status for path in (passed, failed, warned, nothing)]
 
-    assert statuses == ["pass", "fail", "warn"]
+    assert statuses == ["pass", "fail", "warn", "not run"]
 
 
 def test_a_missing_summary_is_not_run_and_says_which_file():

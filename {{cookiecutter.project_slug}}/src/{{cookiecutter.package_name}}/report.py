@@ -86,7 +86,9 @@ def read_gate(name: str, path: Path) -> Gate:
         return Gate(name, "not run", f"_Not run: `{path}` was not written._")
     text = path.read_text(encoding="utf-8").strip()
     first = text.splitlines()[0] if text else ""
-    status = "pass" if first.startswith("✅") else "fail" if first.startswith("❌") else "warn"
+    # ℹ️ is a gate that had nothing to check (drift without a reference): not run, not a warning.
+    statuses = {"✅": "pass", "❌": "fail", "ℹ️": "not run"}
+    status = next((value for mark, value in statuses.items() if first.startswith(mark)), "warn")
     return Gate(name, status, text)
 
 
