@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 export UV_PYTHON_DOWNLOADS := never
 export PATH := $(TOOLS)/bin:$(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: help demo test test-fast lint clean
+.PHONY: help demo test test-fast lint lock clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,9 +24,16 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked
+# The environment is pinned, dependencies of dependencies included, in requirements-dev.txt
+# (`make lock` rewrites it from pyproject.toml's bounds).
+.venv/.synced: $(UV) requirements-dev.txt
+	$(UV) venv --quiet --allow-existing .venv
+	$(UV) pip sync --quiet --python .venv/bin/python requirements-dev.txt
 	@touch $@
+
+lock: $(UV) ## Re-pin requirements-dev.txt from the bounds in pyproject.toml
+	$(UV) pip compile pyproject.toml --group dev --universal --python-version 3.11 --no-header --quiet \
+		--output-file requirements-dev.txt
 
 demo: .venv/.synced ## Generate a project with default answers and run its whole loop
 	.venv/bin/python scripts/demo.py $(DEMO_DIR)
