@@ -12,7 +12,7 @@ def test_a_gate_summary_gives_its_status_from_the_first_line(tmp_path):
     passed.write_text("✅ 12 checks passed\n\ndetails\n", encoding="utf-8")
     failed.write_text("❌ 2 columns out of range\n", encoding="utf-8")
     warned.write_text("⚠️ drift in 1 column\n", encoding="utf-8")
-    nothing.write_text("ℹ️ no drift check: there is no reference data yet\n", encoding="utf-8")
+    nothing.write_text("\N{INFORMATION SOURCE}\ufe0f no drift check: no reference yet\n", encoding="utf-8")
 
     statuses = [read_gate("gate", path).status for path in (passed, failed, warned, nothing)]
 

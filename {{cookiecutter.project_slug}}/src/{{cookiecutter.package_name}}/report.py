@@ -86,8 +86,8 @@ def read_gate(name: str, path: Path) -> Gate:
         return Gate(name, "not run", f"_Not run: `{path}` was not written._")
     text = path.read_text(encoding="utf-8").strip()
     first = text.splitlines()[0] if text else ""
-    # ℹ️ is a gate that had nothing to check (drift without a reference): not run, not a warning.
-    statuses = {"✅": "pass", "❌": "fail", "ℹ️": "not run"}
+    # The information sign marks a gate that had nothing to check (drift without a reference).
+    statuses = {"✅": "pass", "❌": "fail", "\N{INFORMATION SOURCE}": "not run"}
     status = next((value for mark, value in statuses.items() if first.startswith(mark)), "warn")
     return Gate(name, status, text)
 
