@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from .conftest import SLUG, bake, project_env, run
+from .test_pipeline import set_params
 
 pytestmark = pytest.mark.slow
 
@@ -105,17 +106,6 @@ def git(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return run("git", *arguments, cwd=cwd, env=env).stdout.strip()
 
 
-def set_param(project: Path, dotted: str, value: object) -> None:
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    *parents, leaf = dotted.split(".")
-    section = params
-    for parent in parents:
-        section = section[parent]
-    section[leaf] = value
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 def local_repository_args(workflow: Path) -> list[str]:
     """`--local-repository` for every pinned action of the workflow, to its stand-in."""
     args = []
@@ -142,7 +132,7 @@ def setup(tmp_path_factory, github_api) -> Setup:
     origin = root / "origin.git"
     run("git", "clone", "--quiet", "--bare", str(project), str(origin), cwd=root)
     git("checkout", "--quiet", "-b", "tune", cwd=project)
-    set_param(project, "model.hyperparameters.n_estimators", 50)
+    set_params(project, **{"model.hyperparameters.n_estimators": 50})
     git("commit", "--quiet", "--no-verify", "-am", "Try fewer trees", cwd=project)
     git("push", "--quiet", str(origin), "tune", cwd=project)
 

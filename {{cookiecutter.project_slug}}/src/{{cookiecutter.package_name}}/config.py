@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 Task = Literal["classification", "regression"]
 
@@ -156,15 +158,20 @@ def describe_errors(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_params(path: Path = PARAMS_FILE) -> Params:
-    """Read and validate params.yaml."""
+def load_yaml_model(path: Path, model: type[ModelT], when_missing: str) -> ModelT:
+    """Read a YAML file into a validated model: every way it can fail is one readable error."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise PipelineError(f"{path} not found: run from the project root") from error
+        raise PipelineError(f"{path} not found: {when_missing}") from error
     except yaml.YAMLError as error:
         raise PipelineError(f"{path} is not valid YAML: {error}") from error
     try:
-        return Params.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         raise PipelineError(f"{path} has invalid values:\n{describe_errors(error)}") from error
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml."""
+    return load_yaml_model(path, Params, "run from the project root")

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from .config import DataParams, Section, Task, describe_errors, load_params
+from .config import DataParams, Section, Task, load_params, load_yaml_model
 from .errors import PipelineError
 from .ingest import ingest
 from .outputs import atomic_path
@@ -54,16 +54,7 @@ class Schema(Section):
 
 def load_schema(path: Path) -> Schema:
     """Read and check schema.yaml, saying how to create it when it is missing."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise PipelineError(f"{path} not found: run `make schema` to infer one from the data") from error
-    except yaml.YAMLError as error:
-        raise PipelineError(f"{path} is not valid YAML: {error}") from error
-    try:
-        return Schema.model_validate(raw)
-    except ValidationError as error:
-        raise PipelineError(f"{path} has invalid rules:\n{describe_errors(error)}") from error
+    return load_yaml_model(path, Schema, "run `make schema` to infer one from the data")
 
 
 def plain(value: Any) -> Any:
