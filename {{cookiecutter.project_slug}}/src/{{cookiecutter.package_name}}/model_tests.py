@@ -300,7 +300,7 @@ def summary(outcomes: list[Outcome]) -> str:
     ordered = sorted(outcomes, key=lambda outcome: ["failed", "skipped", "passed"].index(outcome.status))
     rows = [[SYMBOLS[o.status], o.group, o.name, o.detail] for o in ordered]
     table = markdown_table(["", "test", "case", "result"], rows)
-    return f"{verdict(outcomes)}\n\n{table}\n"
+    return f"{verdict(outcomes)}\n\n{table}"
 
 
 def run_model_tests(params: Params) -> tuple[list[Outcome], list[dict[str, Any]], dict[str, float]]:
