@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,8 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 Task = Literal["classification", "regression"]
 
@@ -158,20 +158,27 @@ def describe_errors(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_yaml_model(path: Path, model: type[ModelT], when_missing: str) -> ModelT:
-    """Read a YAML file into a validated model: every way it can fail is one readable error."""
+def read_yaml(path: Path, when_missing: str) -> Any:
+    """Parse a YAML file, turning a missing or malformed file into one readable error."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise PipelineError(f"{path} not found: {when_missing}") from error
     except yaml.YAMLError as error:
         raise PipelineError(f"{path} is not valid YAML: {error}") from error
+
+
+@contextmanager
+def invalid_values_reported(path: Path) -> Iterator[None]:
+    """Turn a validation failure of a file's contents into one error naming each key."""
     try:
-        return model.model_validate(raw)
+        yield
     except ValidationError as error:
         raise PipelineError(f"{path} has invalid values:\n{describe_errors(error)}") from error
 
 
 def load_params(path: Path = PARAMS_FILE) -> Params:
     """Read and validate params.yaml."""
-    return load_yaml_model(path, Params, "run from the project root")
+    raw = read_yaml(path, "run from the project root")
+    with invalid_values_reported(path):
+        return Params.model_validate(raw)

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 from pydantic import Field
 
-from .config import DataParams, Section, Task, load_params, load_yaml_model
+from .config import DataParams, Section, Task, invalid_values_reported, load_params, read_yaml
 from .errors import PipelineError
 from .ingest import ingest
 from .outputs import atomic_path
@@ -54,7 +54,9 @@ class Schema(Section):
 
 def load_schema(path: Path) -> Schema:
     """Read and check schema.yaml, saying how to create it when it is missing."""
-    return load_yaml_model(path, Schema, "run `make schema` to infer one from the data")
+    raw = read_yaml(path, "run `make schema` to infer one from the data")
+    with invalid_values_reported(path):
+        return Schema.model_validate(raw)
 
 
 def plain(value: Any) -> Any:
