@@ -85,6 +85,21 @@ def init_dvc(project_dir: Path, remote_kind: str, remote_url: str) -> bool:
     return True
 
 
+def lock_dependencies(project_dir: Path) -> bool:
+    """Write uv.lock, so that the first commit pins every library CI and teammates install."""
+    uv = shutil.which("uv")
+    later = "run `uv lock` in the project and commit uv.lock (CI installs with `uv sync --locked`)"
+    if uv is None:
+        say(f"uv is not installed, so there is no uv.lock yet: install uv, then {later}.")
+        return False
+    result = run(project_dir, uv, "lock", "--quiet")
+    if result.returncode != 0:
+        reason = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no reason given"
+        say(f"`uv lock` failed ({reason}): {later}.")
+        return False
+    return True
+
+
 def git_identity_args(project_dir: Path, author_name: str, author_email: str) -> list[str]:
     """Use the template's author for the first commit when git has no identity of its own."""
     has_email = run(project_dir, "git", "config", "user.email").stdout.strip()
@@ -116,11 +131,12 @@ def first_commit(project_dir: Path, author_name: str, author_email: str) -> bool
 
 
 def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
-    """Prune, then set up git and DVC; every failure is explained, none is fatal."""
+    """Prune, set up git and DVC, lock the dependencies; every failure is explained, none is fatal."""
     prune(project_dir, answers)
     if not init_git(project_dir):
         return
     init_dvc(project_dir, answers["dvc_remote"], answers["dvc_remote_url"])
+    lock_dependencies(project_dir)
     first_commit(project_dir, answers["author_name"], answers["author_email"])
 
 

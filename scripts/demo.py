@@ -96,6 +96,7 @@ def main(demo_dir: Path) -> None:
     run("make", "drift-reference", "BASE=main", cwd=project)
     run("make", "pipeline", cwd=project)
     run("make", "test-model", cwd=project)
+    run("make", "drift", cwd=project)
     run("make", "report", cwd=project)
 
     step("The comment CI would post on the pull request")
@@ -107,8 +108,11 @@ def main(demo_dir: Path) -> None:
     git("checkout", "--quiet", "main", cwd=project)
     git("merge", "--quiet", "--no-ff", "--no-edit", "more-trees", cwd=project)
     git("push", "--quiet", "origin", "main", cwd=project)
-    run("make", "verify-lock", cwd=project)
     run("make", "push", cwd=project)
+    step("What main.yml does on GitHub: a fresh clone of main proves dvc.lock, then registers")
+    fresh = demo_dir / "main-checkout"
+    run("git", "clone", "--quiet", "origin.git", fresh.name, cwd=demo_dir)
+    run("make", "setup", "verify-lock", cwd=fresh)
     run("make", "register", cwd=project)
 
     step("Promote the new version to staging, and show the registry")

@@ -18,8 +18,12 @@ def drift_report(project: Path, directory: str = "reports/drift") -> tuple[dict,
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
-def test_the_pipeline_says_plainly_that_there_is_no_reference_yet(ready_project, task):
-    report, markdown = drift_report(ready_project(task))
+def test_the_drift_check_says_plainly_that_there_is_no_reference_yet(ready_project, task):
+    project = ready_project(task)
+
+    run("make", "drift", cwd=project)
+
+    report, markdown = drift_report(project)
 
     assert report["status"] == "no_reference"
     assert markdown.splitlines()[0] == (
@@ -34,10 +38,11 @@ def test_a_branch_is_compared_with_the_data_of_its_base_branch(ready_project, tm
     run("git", "commit", "--quiet", "--no-verify", "-m", "Run the pipeline", cwd=project)
     run("git", "checkout", "--quiet", "-b", "raise-prices", cwd=project)
 
-    run("make", "drift-reference", "BASE=main", cwd=project)
-    unchanged = run("make", "pipeline", cwd=project)
+    reference = run("make", "drift-reference", "BASE=main", cwd=project)
+    unchanged = run("make", "pipeline", "drift", cwd=project)
 
     commit = run("git", "rev-parse", "main", cwd=project).stdout.strip()[:7]
+    assert f"the reference is main ({commit}): data/raw/customers.csv in git" in reference.stdout
     assert f"drift: ✅ no drift: the data is identical to main at {commit}" in unchanged.stdout
     assert drift_report(project)[0]["status"] == "unchanged"
 
@@ -52,7 +57,7 @@ def test_a_branch_is_compared_with_the_data_of_its_base_branch(ready_project, tm
             cells[charges] = f"{float(cells[charges]) + 40:.2f}"
         shifted.append(",".join(cells))
     raw.write_text("\n".join([lines[0], *shifted]) + "\n")
-    run("make", "pipeline", cwd=project)
+    run("make", "pipeline", "drift", cwd=project)
 
     report, markdown = drift_report(project)
     assert report["status"] == "compared"

@@ -16,7 +16,7 @@ SANE_METRICS = {
     "classification": {"roc_auc": (0.7, 1.0), "balanced_accuracy": (0.6, 1.0), "accuracy": (0.65, 1.0)},
     "regression": {"r2": (0.6, 1.0), "rmse": (1.0, 80.0), "mae": (1.0, 60.0)},
 }
-STAGES = ("ingest", "validate", "split", "train", "evaluate", "drift")
+STAGES = ("ingest", "validate", "split", "train", "evaluate")
 
 
 @pytest.fixture(params=["classification", "regression"])
@@ -96,7 +96,7 @@ def test_a_model_param_change_reruns_only_training_and_evaluation(ready_project,
 
     result = run("make", "pipeline", cwd=project)
 
-    assert ran_stages(result.stdout) == ["train", "evaluate", "drift"]
+    assert ran_stages(result.stdout) == ["train", "evaluate"]
     assert (
         json.loads((project / "models" / "model.json").read_text())["hyperparameters"]["n_estimators"] == 50
     )

@@ -80,7 +80,7 @@ def test_config_files_parse_and_agree_with_the_answers(project):
     assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
     assert (project / ".python-version").read_text().strip() == answers["python_version"]
     assert params["task"] == answers["task"]
-    assert set(dvc_yaml["stages"]) == {"ingest", "validate", "split", "train", "evaluate", "drift"}
+    assert set(dvc_yaml["stages"]) == {"ingest", "validate", "split", "train", "evaluate"}
     assert dvc_yaml["artifacts"]["model"]["path"] == params["paths"]["model"]
     assert (project / "src" / PACKAGE / "__init__.py").is_file()
 

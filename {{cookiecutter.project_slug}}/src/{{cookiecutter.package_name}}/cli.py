@@ -18,7 +18,7 @@ COMMANDS = {
     "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
     "drift": ("drift", "Compare the data and the model's predictions with the base branch's (Evidently)."),
     "report": ("report", "Write the pull request report: verdict, metrics and params against the base."),
-    "drift-reference": ("reference", "Fetch the base branch's data as the reference of the drift stage."),
+    "drift-reference": ("reference", "Prepare the base branch's data as the reference of the drift check."),
     "monitor": ("monitor", "Compare a production batch with the training data; exit 3 on drift."),
     "make-batch": ("batches", "Write a stable and a shifted sample production batch from the test set."),
     "registry": ("registry", "Register, promote or roll back model versions (GTO git tags)."),

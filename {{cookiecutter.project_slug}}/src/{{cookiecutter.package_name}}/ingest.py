@@ -33,15 +33,8 @@ def fetch(url: str) -> bytes:
         raise PipelineError(f"could not fetch {url}: {reason}") from error
 
 
-def read_source(source: str) -> pd.DataFrame:
-    """Load the source CSV into a frame."""
-    if is_url(source):
-        raw = fetch(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise PipelineError(f"data.source: no such file: {source}")
-        raw = path.read_bytes()
+def parse_csv(raw: bytes, source: str) -> pd.DataFrame:
+    """A CSV's bytes as a frame; `source` only names it in errors."""
     if not raw.strip():
         return pd.DataFrame()
     try:
@@ -50,12 +43,26 @@ def read_source(source: str) -> pd.DataFrame:
         raise PipelineError(f"{source} could not be read as CSV: {error}") from error
 
 
-def ingest(data: DataParams) -> pd.DataFrame:
-    """Read the source and keep the rows that have a target (when there is one to keep)."""
-    frame = read_source(data.source)
-    if data.target in frame.columns:
-        frame = frame.dropna(subset=[data.target])
+def read_source(source: str) -> pd.DataFrame:
+    """Load the source CSV into a frame."""
+    if is_url(source):
+        return parse_csv(fetch(source), source)
+    path = Path(source)
+    if not path.is_file():
+        raise PipelineError(f"data.source: no such file: {source}")
+    return parse_csv(path.read_bytes(), source)
+
+
+def keep_labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows that have a target (when there is one to keep)."""
+    if target in frame.columns:
+        frame = frame.dropna(subset=[target])
     return frame.reset_index(drop=True)
+
+
+def ingest(data: DataParams) -> pd.DataFrame:
+    """Read the source and keep the rows that have a target."""
+    return keep_labelled(read_source(data.source), data.target)
 
 
 def main() -> None:

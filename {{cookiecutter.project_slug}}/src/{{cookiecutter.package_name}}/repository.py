@@ -10,17 +10,23 @@ from .errors import PipelineError
 REMOTE = "origin"
 
 
-def git(*arguments: str) -> str:
-    """Run git and return what it printed; a failure becomes a PipelineError with git's reason."""
+def git_bytes(*arguments: str) -> bytes:
+    """Run git and return what it printed, as bytes; a failure becomes a PipelineError with git's reason."""
     executable = shutil.which("git")
     if executable is None:
         raise PipelineError("git is not installed")
     result = subprocess.run(  # noqa: S603 - fixed executable, arguments are never shell-parsed
-        [executable, *arguments], capture_output=True, text=True, check=False
+        [executable, *arguments], capture_output=True, check=False
     )
     if result.returncode != 0:
-        raise PipelineError(f"`git {' '.join(arguments)}` failed: {result.stderr.strip()}")
+        reason = result.stderr.decode(errors="replace").strip()
+        raise PipelineError(f"`git {' '.join(arguments)}` failed: {reason}")
     return result.stdout
+
+
+def git(*arguments: str) -> str:
+    """Run git and return what it printed as text."""
+    return git_bytes(*arguments).decode()
 
 
 def resolve(revision: str) -> str:
@@ -37,12 +43,18 @@ def is_ancestor(ancestor: str, descendant: str) -> bool:
     return True
 
 
-def file_at(commit: str, path: str) -> str | None:
-    """A file's committed text, or None when that commit does not have it."""
+def file_bytes_at(commit: str, path: str) -> bytes | None:
+    """A file's committed bytes, or None when that commit does not have it in git."""
     try:
-        return git("show", f"{commit}:{path}")
+        return git_bytes("show", f"{commit}:{path}")
     except PipelineError:
         return None
+
+
+def file_at(commit: str, path: str) -> str | None:
+    """A file's committed text, or None when that commit does not have it."""
+    content = file_bytes_at(commit, path)
+    return None if content is None else content.decode()
 
 
 def has_remote(name: str = REMOTE) -> bool:
