@@ -25,9 +25,10 @@ COMMANDS = {
     "deploy": ("deploy", "Fetch a stage tag's model, verify it, bundle it with its card, publish it."),
     "schema": ("schema", "Infer a first schema.yaml from the configured data, for review."),
     "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
+    "update-branch": ("branch", "Merge the base branch, take its dvc.lock on conflict, rerun and commit."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
-WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy"}
+WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy", "update-branch"}
 
 
 def parser() -> argparse.ArgumentParser:

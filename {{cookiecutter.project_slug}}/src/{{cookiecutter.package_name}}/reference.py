@@ -68,11 +68,9 @@ def data_from_dvc(commit: str, params: Params) -> pd.DataFrame:
         raise PipelineError("DVC is not installed in this environment: run `make setup`")
     with tempfile.TemporaryDirectory() as scratch:
         fetched = Path(scratch) / REFERENCE_DATA
+        command = [sys.executable, "-m", "dvc", "get", ".", str(params.paths.ingested), "--rev", commit]
         result = subprocess.run(  # noqa: S603 - our own interpreter running DVC, no shell
-            [sys.executable, "-m", "dvc", "get", ".", str(params.paths.ingested), "--rev", commit, "-o", str(fetched)],
-            capture_output=True,
-            text=True,
-            check=False,
+            [*command, "-o", str(fetched)], capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
             raise PipelineError(

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .branch import stale_notice
 from .config import Params, load_params
 from .errors import PipelineError
 from .outputs import atomic_path
@@ -309,6 +310,8 @@ def build_report(params: Params) -> str:
     base = resolve_base(base_branch)
     gates = [read_gate(name, path) for name, path in gate_summaries(params).items()]
     lines = [verdict(gates, stale_stages()), ""]
+    if base is not None and (notice := stale_notice(base, base_branch)):
+        lines += [notice, ""]
     lines += metrics_section(base, base_branch)
     lines += params_section(base, base_branch)
     for gate in gates:
