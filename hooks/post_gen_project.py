@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 # Files that only one answer needs, listed under the answers that do NOT need them.
 UNUSED_FILES = {
@@ -64,24 +65,37 @@ def dvc_command() -> list[str] | None:
     return None
 
 
-def init_dvc(project_dir: Path, remote_kind: str, remote_url: str) -> bool:
-    """Initialise DVC and its default remote, or say how to once DVC is installed."""
-    add_remote = ["remote", "add", "--default", "storage", remote_url]
+def load_dvc_setup(project_dir: Path, package_name: str) -> ModuleType:
+    """The generated package's dvc_setup module, the one DVC set-up `make setup` also runs."""
+    path = project_dir / "src" / package_name / "dvc_setup.py"
+    spec = importlib.util.spec_from_file_location(f"{package_name}_dvc_setup", path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def init_dvc(project_dir: Path, answers: Mapping[str, str]) -> bool:
+    """Set up DVC as the answers ask, or say that `make setup` will once it has installed DVC."""
     dvc = dvc_command()
     if dvc is None:
-        later = "`make setup` installs DVC and runs `dvc init`"
-        if remote_kind != "none":
-            later += f"; then add the remote with `uv run dvc {' '.join(add_remote)}`"
-        say(f"DVC is not installed in this environment: {later}.")
+        remote = answers["dvc_remote"]
+        steps = (
+            "dvc init"
+            if remote == "none"
+            else f"dvc init, the default remote `storage` ({answers['dvc_remote_url']})"
+        )
+        say(
+            "DVC is not installed here, so `make setup` will finish the DVC set-up from your answers "
+            f"once it has installed DVC: {steps}, autostage on, analytics off."
+        )
         return False
-    steps = [["init", "--quiet"], ["config", "core.autostage", "true"]]
-    if remote_kind != "none":
-        steps.append(add_remote)
-    for step in steps:
-        result = run(project_dir, *dvc, *step)
-        if result.returncode != 0:
-            say(f"`dvc {' '.join(step)}` failed: {result.stderr.strip()}")
-            return False
+    dvc_setup = load_dvc_setup(project_dir, answers["package_name"])
+    try:
+        dvc_setup.configure(project_dir, answers, dvc)
+    except dvc_setup.DvcSetupError as error:
+        say(f"{error}: `make setup` will try again.")
+        return False
     return True
 
 
@@ -135,7 +149,7 @@ def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
     prune(project_dir, answers)
     if not init_git(project_dir):
         return
-    init_dvc(project_dir, answers["dvc_remote"], answers["dvc_remote_url"])
+    init_dvc(project_dir, answers)
     lock_dependencies(project_dir)
     first_commit(project_dir, answers["author_name"], answers["author_email"])
 

@@ -29,8 +29,12 @@ def tool_path() -> str:
 
 
 def project_env(**extra: str) -> dict[str, str]:
-    """The environment a user's shell would give a baked project: no virtualenv of ours active."""
-    env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    """The environment a user's shell would give a baked project: no virtualenv of ours, not CI.
+
+    CI=true makes a project's `make setup` install exactly uv.lock; the tests that mean CI say so.
+    """
+    inherited = {"VIRTUAL_ENV", "PYTHONPATH", "CI", "GITHUB_ACTIONS"}
+    env = {key: value for key, value in os.environ.items() if key not in inherited}
     env.update(
         PATH=tool_path(),
         UV_PYTHON_DOWNLOADS="never",

@@ -19,7 +19,9 @@ def trained_with(project, revision: str) -> tuple[int, float]:
     """The trees and the test share that dvc.lock at a revision says the model was made with."""
     stages = yaml.safe_load(git("show", f"{revision}:dvc.lock", cwd=project))["stages"]
     model = stages["train"]["params"]["params.yaml"]["model"]
-    return model["hyperparameters"]["n_estimators"], stages["split"]["params"]["params.yaml"]["split"]["test_size"]
+    return model["hyperparameters"]["n_estimators"], stages["split"]["params"]["params.yaml"]["split"][
+        "test_size"
+    ]
 
 
 def train_on_branch(project, branch: str, **changes: object) -> None:

@@ -140,7 +140,9 @@ def test_every_action_is_pinned_to_a_known_release_commit_with_its_tag(project):
 
 
 def test_cml_is_pinned_and_installs_no_vega_tools(project):
-    steps = yaml.safe_load((project / ".github" / "workflows" / "pr.yml").read_text())["jobs"]["pipeline"]["steps"]
+    steps = yaml.safe_load((project / ".github" / "workflows" / "pr.yml").read_text())["jobs"]["pipeline"][
+        "steps"
+    ]
     setup_cml = next(step for step in steps if step.get("uses", "").startswith("iterative/setup-cml@"))
 
     assert setup_cml["with"] == {"version": "v0.20.6", "vega": False}
