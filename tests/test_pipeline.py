@@ -102,13 +102,21 @@ def test_a_model_param_change_reruns_only_training_and_evaluation(ready_project,
     )
 
 
-def test_the_same_data_and_params_give_the_same_metrics(ready_project, tmp_path):
+def model_md5(project: Path) -> str:
+    """The model file's hash as dvc.lock records it."""
+    outs = yaml.safe_load((project / "dvc.lock").read_text())["stages"]["train"]["outs"]
+    return next(out["md5"] for out in outs if out["path"].endswith(".skops"))
+
+
+def test_the_same_data_and_params_give_the_same_metrics_and_model_file(ready_project, tmp_path):
     original = ready_project("regression")
     project = copy_project(original, tmp_path)
 
     run("uv", "run", "dvc", "repro", "--force", cwd=project)
 
     assert metrics(project) == metrics(original)
+    # Byte for byte: a retrain that changes nothing leaves DVC nothing to store or push.
+    assert model_md5(project) == model_md5(original)
 
 
 def test_a_failing_stage_leaves_the_last_good_model_and_metrics(ready_project, tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 import skops.io
 from sklearn.pipeline import Pipeline
 
+from .canonical_skops import canonical_skops
 from .errors import PipelineError
 
 # Types outside skops' default trust that our pipelines legitimately contain: plain data
@@ -20,8 +21,8 @@ TRUSTED_TYPES = (
 
 
 def save_model(model: Pipeline, path: Path) -> None:
-    """Write the fitted pipeline in skops format."""
-    skops.io.dump(model, path)
+    """Write the fitted pipeline in skops format, canonical: the same model gives the same bytes."""
+    path.write_bytes(canonical_skops(skops.io.dumps(model)))
 
 
 def untrusted_types(path: Path) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,9 @@ def gate_summaries(params: Params) -> dict[str, Path]:
 # Metrics where a smaller value is the better one; every other metric is better when larger.
 SMALLER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mse", "brier_score"})
 CHART_POINTS = 11
+# GitHub refuses a comment over 65,536 characters; the rest is margin for CML's own additions.
+COMMENT_BUDGET = 60_000
+TABLE_DELIMITER = re.compile(r"^\|?(\s*:?-+:?\s*\|)*\s*:?-+:?\s*\|?$")
 
 
 @dataclass(frozen=True)
@@ -304,21 +308,95 @@ def provenance_section(params: Params) -> list[str]:
     return [*lines, ""]
 
 
+def is_table_delimiter(line: str) -> bool:
+    """The `|---|---:|` line under a table's header."""
+    return "-" in line and bool(TABLE_DELIMITER.match(line.strip()))
+
+
+def safe_cut(lines: list[str], keep: int) -> bool:
+    """Whether keeping `lines[:keep]` leaves valid markdown: no open code fence, no bare table header."""
+    if sum(line.lstrip().startswith("```") for line in lines[:keep]) % 2:
+        return False
+    dropped_first = lines[keep] if keep < len(lines) else ""
+    return not is_table_delimiter(dropped_first) and not is_table_delimiter(lines[keep - 1])
+
+
+def left_out_note(dropped: list[str], where: str) -> str:
+    """One line saying how much of a section was cut, and where the rest is."""
+    headers = {index - 1 for index, line in enumerate(dropped) if is_table_delimiter(line)}
+    rows = sum(
+        line.lstrip().startswith("|") and not is_table_delimiter(line) and index not in headers
+        for index, line in enumerate(dropped)
+    )
+    other = sum(bool(line.strip()) and not line.lstrip().startswith("|") for line in dropped)
+    counts = [
+        f"{count} more {noun}{'s' if count > 1 else ''}"
+        for count, noun in ((rows, "row"), (other, "line"))
+        if count
+    ]
+    return f"_… {' and '.join(counts) or 'more'} in {where}._"
+
+
+def cut_section(lines: list[str], limit: int, where: str) -> list[str]:
+    """The section's first lines within about `limit` characters, then a note on what was left out.
+
+    It is cut at a line boundary, never inside a code block or between a table's header and its
+    first row; the heading (the first line) always stays.
+    """
+    if len("\n".join(lines)) <= limit:
+        return lines
+    longest_note = len(left_out_note(lines, where))
+    keep, size = 1, len(lines[0])
+    for candidate in range(2, len(lines)):
+        size += 1 + len(lines[candidate - 1])
+        if size + longest_note + 3 > limit:
+            break
+        if safe_cut(lines, candidate):
+            keep = candidate
+    if not any(line.strip() for line in lines[keep:]):
+        return lines
+    # A blank line ends a table: without it GitHub would read the note as one more row.
+    return [*lines[:keep], "", left_out_note(lines[keep:], where), ""]
+
+
+def fit_comment(sections: list[list[str]], where: str, budget: int = COMMENT_BUDGET) -> str:
+    """The sections as one markdown text within `budget` characters, cutting the longest ones first.
+
+    Every section longer than a common limit is cut to it; the limit is the largest that fits.
+    """
+
+    def joined(limit: int) -> str:
+        return "\n".join(line for section in sections for line in cut_section(section, limit, where))
+
+    text = joined(budget)
+    if len(text) <= budget:
+        return text
+    low, high = 0, budget  # joined(low) is the shortest the sections get; it fits any sane budget
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(joined(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return joined(low)
+
+
 def build_report(params: Params) -> str:
-    """The whole comment."""
+    """The whole comment, within GitHub's size limit for a comment."""
     base_branch = os.environ.get("GITHUB_BASE_REF") or params.report.base
     base = resolve_base(base_branch)
     gates = [read_gate(name, path) for name, path in gate_summaries(params).items()]
-    lines = [verdict(gates, stale_stages()), ""]
-    if base is not None and (notice := stale_notice(base, base_branch)):
-        lines += [notice, ""]
-    lines += metrics_section(base, base_branch)
-    lines += params_section(base, base_branch)
-    for gate in gates:
-        lines += [f"## {gate.name}", "", gate.summary, ""]
-    lines += plots_section(params, params.paths.pr_report.parent, artifacts_link())
-    lines += provenance_section(params)
-    return "\n".join(lines)
+    link = artifacts_link()
+    notice = stale_notice(base, base_branch) if base is not None else None
+    sections = [
+        [verdict(gates, stale_stages()), "", *([notice, ""] if notice else [])],
+        metrics_section(base, base_branch),
+        params_section(base, base_branch),
+        *([f"## {gate.name}", "", *gate.summary.splitlines(), ""] for gate in gates),
+        plots_section(params, params.paths.pr_report.parent, link),
+        provenance_section(params),
+    ]
+    return fit_comment(sections, link)
 
 
 def main() -> None:

@@ -47,9 +47,23 @@ def train(features: pd.DataFrame, target: pd.Series, params: Params) -> Pipeline
     estimator: BaseEstimator = build_estimator(params.task, params.model, params.seed)
     model = Pipeline([("preprocess", build_preprocessor(features)), ("estimator", estimator)])
     try:
-        return model.fit(features, target)
+        model.fit(features, target)
     except ValueError as error:
         raise PipelineError(f"training {params.model.estimator} failed: {error}") from error
+    return forget_thread_count(model)
+
+
+def forget_thread_count(model: Pipeline) -> Pipeline:
+    """Reset the thread count HistGradientBoosting's bin mapper keeps from fitting to its default.
+
+    The fitted trees do not depend on it, but the saved file would: the same training on a
+    machine with more cores would give a different model file, hence a different DVC hash.
+    `None` is the default of the bin mapper: use all available threads, as fitting did.
+    """
+    bin_mapper = getattr(model.named_steps["estimator"], "_bin_mapper", None)
+    if bin_mapper is not None:
+        bin_mapper.set_params(n_threads=None)
+    return model
 
 
 def metadata(model: Pipeline, features: pd.DataFrame, params: Params) -> dict[str, Any]:
