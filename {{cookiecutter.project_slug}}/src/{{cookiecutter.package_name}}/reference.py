@@ -13,16 +13,12 @@ from pathlib import Path
 from .config import Params, load_params
 from .drift import REFERENCE_DATA, REFERENCE_REVISION
 from .errors import PipelineError
+from .model_artifact import dvc_reason
 from .outputs import atomic_paths
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-
-
-def last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
 
 
 def commit_of(revision: str) -> str:
@@ -46,7 +42,7 @@ def fetch_reference(revision: str, params: Params) -> str:
         )  # fmt: skip
         if result.returncode != 0:
             raise PipelineError(
-                f"could not get {params.paths.ingested} at {revision}: {last_line(result.stderr)}"
+                f"could not get {params.paths.ingested} at {revision}: {dvc_reason(result.stderr)}"
             )
         reference = params.paths.drift_reference
         targets = (reference / REFERENCE_DATA, reference / REFERENCE_REVISION)
