@@ -94,14 +94,15 @@ def fetch(commit: str, path: str, destination: Path, version_tag: str) -> str:
                 f"could not fetch {path} at {commit[:7]} from the DVC remote '{remote}': {reason}"
             )
         return "the DVC remote"
-    if dvc_get(commit, path, destination) is None:
+    local = dvc_get(commit, path, destination)
+    if local is None:
         return "the local DVC cache"
     try:
         fetch_release_asset(version_tag, path, destination)
     except PipelineError as error:
         raise PipelineError(
             f"could not fetch {path} at {commit[:7]}: that commit configures no DVC remote, this machine's "
-            f"DVC cache does not hold it, and {error}. Configure a DVC remote "
+            f"DVC cache does not hold it ({local}), and {error}. Configure a DVC remote "
             "(`uv run dvc remote add --default storage URL`, then `make push`), or let the main workflow "
             f"attach the model to the release {version_tag} (it needs GITHUB_REPOSITORY and a token here)"
         ) from error
