@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
 from .conftest import SLUG, bake, project_env, run
+from .github_stand_in import GitHubApi, serve
 from .test_pipeline import set_params
 
 pytestmark = pytest.mark.slow
@@ -32,66 +31,11 @@ PR_NUMBER = 7
 USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
 
 
-@dataclass
-class GitHubApi:
-    """What the REST stand-in holds and saw."""
-
-    pulls: dict[str, int] = field(default_factory=dict)  # head commit -> PR number
-    comments: list[dict] = field(default_factory=list)
-    requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, auth
-
-
-def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            """Quiet: the test reads `api.requests` instead."""
-
-        def reply(self, status: int, payload: object) -> None:
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def payload(self) -> dict:
-            return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-
-        def handle_call(self) -> None:
-            api.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-            prefix = f"/repos/{REPOSITORY}"
-            route = self.path.removeprefix(prefix) if self.path.startswith(prefix) else None
-            if route is None:
-                return self.reply(404, {"message": "Not Found"})
-            if match := re.fullmatch(r"/commits/(\w+)/pulls", route):
-                number = api.pulls.get(match[1])
-                return self.reply(200, [] if number is None else [{"number": number, "state": "open"}])
-            if match := re.fullmatch(r"/issues/(\d+)/comments", route):
-                if self.command == "GET":
-                    return self.reply(200, [c for c in api.comments if c["issue"] == int(match[1])])
-                comment = {"id": 1000 + len(api.comments), "issue": int(match[1]), **self.payload()}
-                api.comments.append(comment)
-                return self.reply(201, comment)
-            if (match := re.fullmatch(r"/issues/comments/(\d+)", route)) and self.command == "PATCH":
-                comment = next(c for c in api.comments if c["id"] == int(match[1]))
-                comment.update(self.payload())
-                return self.reply(200, comment)
-            return self.reply(404, {"message": "Not Found"})
-
-        do_GET = do_POST = do_PATCH = handle_call
-
-    return Handler
-
-
 @pytest.fixture(scope="module")
 def github_api() -> Iterator[tuple[GitHubApi, str]]:
-    api = GitHubApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(api))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield api, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    api = GitHubApi(REPOSITORY)
+    with serve(api) as url:
+        yield api, url
 
 
 @dataclass

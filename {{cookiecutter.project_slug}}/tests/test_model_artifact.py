@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.model_artifact import artifact_path, file_md5, recorded_md5
+from {{ cookiecutter.package_name }}.model_artifact import (
+    artifact_path,
+    default_remote,
+    dvc_reason,
+    file_md5,
+    recorded_md5,
+)
 
 from .conftest import commit
 
@@ -44,3 +50,21 @@ def test_the_file_hash_is_the_md5_dvc_records(tmp_path):
     (tmp_path / "model.skops").write_bytes(b"abc")
 
     assert file_md5(tmp_path / "model.skops") == "900150983cd24fb0d6963f7d28e17f72"
+
+
+def test_the_default_dvc_remote_is_read_from_the_core_section():
+    config = "[core]\n    remote = storage\n    autostage = true\n['remote \"storage\"']\n    url = /srv\n"
+
+    assert default_remote(config) == "storage"
+    assert default_remote("[core]\n    autostage = true\n") is None
+    assert default_remote(None) is None
+
+
+def test_dvc_errors_lose_the_support_footer():
+    stderr = (
+        "ERROR: unexpected error - [Errno 2] No storage files available: 'models/model.skops'\n\n"
+        "Having any troubles? Hit us up at https://dvc.org/support, we are always happy to help!\n"
+    )
+
+    assert dvc_reason(stderr).endswith("No storage files available: 'models/model.skops'")
+    assert dvc_reason("") == "no output"

@@ -23,13 +23,14 @@ COMMANDS = {
     "make-batch": ("batches", "Write a stable and a shifted sample production batch from the test set."),
     "registry": ("registry", "Register, promote or roll back model versions (GTO git tags)."),
     "deploy": ("deploy", "Fetch a stage tag's model, verify it, bundle it with its card, publish it."),
+    "github": ("model_release", "GitHub keeps the model when there is no DVC remote; PR labels."),
     "schema": ("schema", "Infer a first schema.yaml from the configured data, for review."),
     "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
     "update-branch": ("branch", "Merge the base branch, take its dvc.lock on conflict, rerun and commit."),
     "configure-dvc": ("dvc_setup", "Set up DVC as .cookiecutter.json asks: init, settings, default remote."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
-WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy", "update-branch"}
+WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy", "update-branch", "github"}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """Deploy a stage tag: fetch exactly that version's model, verify it, bundle it, publish it.
 
-Command `deploy 'model#prod#3'`. The model comes from the DVC remote at the version's commit and
-must match the md5 dvc.lock recorded there; the bundle (model, its description, model card,
+Command `deploy 'model#prod#3'`. The model comes from the DVC remote at the version's commit (with
+no remote: the GitHub Release of the version, see model_release.py) and must match the md5
+dvc.lock recorded there; the bundle (model, its description, model card,
 metadata.json) goes to a publisher script, by default a GitHub Release asset.
 """
 
@@ -21,8 +22,17 @@ from pathlib import Path
 from gto.base import Assignment
 
 from .errors import PipelineError
-from .model_artifact import ARTIFACT, artifact_path, committed_yaml, file_md5, recorded_md5
+from .model_artifact import (
+    ARTIFACT,
+    artifact_path,
+    committed_yaml,
+    default_remote,
+    dvc_reason,
+    file_md5,
+    recorded_md5,
+)
 from .model_card import CardFacts, render
+from .model_release import fetch_release_asset
 from .outputs import json_text
 from .registry import MODEL_TESTS_REPORT, registry_events, tag_event
 from .repository import file_at
@@ -58,29 +68,57 @@ def read_tag(tag: str) -> Assigned:
     return Assigned(tag=tag, version=event.version, stage=event.stage, commit=event.commit_hexsha)
 
 
-def fetch(commit: str, path: str, destination: Path) -> None:
-    """Download a DVC-tracked file as it was at a commit, from the remote that commit configures."""
+def dvc_get(commit: str, path: str, destination: Path) -> str | None:
+    """Download a DVC-tracked file as it was at a commit with `dvc get`; DVC's reason if it cannot."""
     result = subprocess.run(  # noqa: S603 - our own interpreter running DVC, no shell
         [sys.executable, "-m", "dvc", "get", ".", path, "--rev", commit, "--out", str(destination)],
         capture_output=True,
         text=True,
         check=False,
     )
-    if result.returncode != 0:
-        reason = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
-        raise PipelineError(f"could not fetch {path} at {commit[:7]} from the DVC remote: {reason}")
+    return None if result.returncode == 0 else dvc_reason(result.stderr)
 
 
-def fetch_verified(commit: str, path: str, destination: Path) -> str:
+def fetch(commit: str, path: str, destination: Path, version_tag: str) -> str:
+    """Fetch a file of a version from where it is kept; return where that was.
+
+    With a DVC remote configured at the version's commit: that remote, as ever. Without one:
+    this machine's DVC (its cache, or a remote .dvc/config.local adds), else the GitHub Release
+    on the registration tag, to which main's workflow attached the model.
+    """
+    remote = default_remote(file_at(commit, ".dvc/config"))
+    if remote:
+        reason = dvc_get(commit, path, destination)
+        if reason:
+            raise PipelineError(
+                f"could not fetch {path} at {commit[:7]} from the DVC remote '{remote}': {reason}"
+            )
+        return "the DVC remote"
+    local = dvc_get(commit, path, destination)
+    if local is None:
+        return "the local DVC cache"
+    try:
+        fetch_release_asset(version_tag, path, destination)
+    except PipelineError as error:
+        raise PipelineError(
+            f"could not fetch {path} at {commit[:7]}: that commit configures no DVC remote, this machine's "
+            f"DVC cache does not hold it ({local}), and {error}. Configure a DVC remote "
+            "(`uv run dvc remote add --default storage URL`, then `make push`), or let the main workflow "
+            f"attach the model to the release {version_tag} (it needs GITHUB_REPOSITORY and a token here)"
+        ) from error
+    return f"the GitHub release {version_tag}"
+
+
+def fetch_verified(commit: str, path: str, destination: Path, version_tag: str) -> str:
     """Fetch a file and refuse it unless its md5 is the one dvc.lock recorded at that commit."""
     expected = recorded_md5(commit, path)
     if expected is None:
         raise PipelineError(f"dvc.lock at {commit[:7]} records no md5 for {path}")
-    fetch(commit, path, destination)
+    source = fetch(commit, path, destination, version_tag)
     actual = file_md5(destination)
     if actual != expected:
         raise PipelineError(
-            f"{path} from the DVC remote has md5 {actual}, but dvc.lock at {commit[:7]} records {expected}: "
+            f"{path} from {source} has md5 {actual}, but dvc.lock at {commit[:7]} records {expected}: "
             "the stored file is not the registered model, refusing to deploy it"
         )
     return actual
@@ -136,8 +174,9 @@ def build_bundle(assigned: Assigned, root: Path) -> Path:
         bundle = Path(work) / name
         bundle.mkdir()
         model_file = bundle / Path(model_path).name
-        md5 = fetch_verified(assigned.commit, model_path, model_file)
-        fetch_verified(assigned.commit, described_path, bundle / Path(described_path).name)
+        version_tag = f"{ARTIFACT}@{assigned.version}"
+        md5 = fetch_verified(assigned.commit, model_path, model_file, version_tag)
+        fetch_verified(assigned.commit, described_path, bundle / Path(described_path).name, version_tag)
         description = json.loads((bundle / Path(described_path).name).read_text(encoding="utf-8"))
         facts = card_facts(assigned, model_path, md5, model_file.stat().st_size, description)
         (bundle / "MODEL_CARD.md").write_text(render(facts), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import yaml
@@ -44,3 +45,27 @@ def file_md5(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def default_remote(config_text: str | None) -> str | None:
+    """The `core.remote` a DVC config file (.dvc/config) names, or None."""
+    section = ""
+    for line in (config_text or "").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[]'\" ")
+        elif section == "core" and (found := re.fullmatch(r"remote\s*=\s*(\S+)", stripped)):
+            return found.group(1)
+    return None
+
+
+def dvc_reason(stderr: str) -> str:
+    """DVC's own error lines, without its 'Having any troubles?' support footer."""
+    lines = []
+    for line in stderr.splitlines():
+        if line.startswith("Having any troubles?"):
+            break
+        if line.strip() and not set(line.strip()) <= set("-"):
+            lines.append(line.strip())
+    errors = [line for line in lines if line.startswith("ERROR")]
+    return (errors or lines or ["no output"])[-1].removeprefix("ERROR: ")

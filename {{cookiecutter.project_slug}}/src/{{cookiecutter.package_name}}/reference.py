@@ -21,10 +21,9 @@ from .config import DataParams, Params, load_params
 from .drift import REFERENCE_DATA, REFERENCE_REVISION
 from .errors import PipelineError
 from .ingest import is_url, keep_labelled, parse_csv
+from .model_artifact import dvc_reason
 from .outputs import atomic_paths
 from .repository import file_at, file_bytes_at, resolve
-
-DVC_FOOTER = "Having any troubles?"
 
 
 def commit_of(revision: str) -> str:
@@ -54,12 +53,6 @@ def data_from_git(commit: str, data: DataParams) -> pd.DataFrame | None:
     if raw is None:
         return None
     return keep_labelled(parse_csv(raw, f"{data.source} at {commit[:7]}"), data.target)
-
-
-def dvc_reason(stderr: str) -> str:
-    """DVC's own error line, without the support footer it appends to every failure."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip() and DVC_FOOTER not in line]
-    return lines[-1] if lines else "DVC printed no reason"
 
 
 def data_from_dvc(commit: str, params: Params) -> pd.DataFrame:

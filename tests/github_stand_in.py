@@ -1,0 +1,176 @@
+"""A recording stand-in for the parts of GitHub's REST API the generated workflows call.
+
+Serves, on 127.0.0.1, for one repository: a commit's pull requests (with labels), issue
+comments (CML), workflow artifacts (listed and zipped from the directory the upload-artifact
+stand-in writes, $STAND_IN_ARTIFACTS), and releases (create, get by tag, upload and download
+assets). Downloads answer with a redirect to a "storage" path, as GitHub does, and the test can
+check that the token did not follow it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import urllib.parse
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@dataclass
+class GitHubApi:
+    """What the REST stand-in holds and saw."""
+
+    repository: str
+    artifacts_dir: Path | None = None
+    pulls: dict[str, int] = field(default_factory=dict)  # commit -> PR number
+    labels: dict[int, list[str]] = field(default_factory=dict)  # PR number -> label names
+    comments: list[dict] = field(default_factory=list)
+    releases: dict[str, dict] = field(default_factory=dict)  # tag -> release
+    assets: dict[int, bytes] = field(default_factory=dict)  # asset id -> content
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, auth
+
+    def artifact_names(self) -> list[str]:
+        """Every uploaded artifact, by name; its id is its position + 1."""
+        if self.artifacts_dir is None or not self.artifacts_dir.is_dir():
+            return []
+        return sorted(path.name for path in self.artifacts_dir.iterdir() if path.is_dir())
+
+    def artifact_zip(self, name: str) -> bytes:
+        buffer = io.BytesIO()
+        root = self.artifacts_dir / name
+        with zipfile.ZipFile(buffer, "w") as packed:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    packed.write(path, path.relative_to(root).as_posix())
+        return buffer.getvalue()
+
+    def asset_named(self, tag: str, name: str) -> dict:
+        return next(asset for asset in self.releases[tag]["assets"] if asset["name"] == name)
+
+
+def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            """Quiet: the test reads `api.requests` instead."""
+
+        def reply(self, status: int, payload: object) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def reply_bytes(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def redirect(self, location: str) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def body(self) -> bytes:
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def payload(self) -> dict:
+            return json.loads(self.body())
+
+        def base(self) -> str:
+            return f"http://{self.headers['Host']}"
+
+        def handle_call(self) -> None:
+            api.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+            url = urllib.parse.urlsplit(self.path)
+            path, query = urllib.parse.unquote(url.path), urllib.parse.parse_qs(url.query)
+            if match := re.fullmatch(r"/storage/artifacts/(\d+)\.zip", path):
+                return self.reply_bytes(api.artifact_zip(api.artifact_names()[int(match[1]) - 1]))
+            if match := re.fullmatch(r"/storage/assets/(\d+)", path):
+                return self.reply_bytes(api.assets[int(match[1])])
+            if not self.headers.get("Authorization"):
+                return self.reply(401, {"message": "Requires authentication"})
+            prefix = f"/repos/{api.repository}"
+            uploads = f"/uploads{prefix}"
+            if (match := re.fullmatch(rf"{uploads}/releases/(\d+)/assets", path)) and self.command == "POST":
+                release = next(r for r in api.releases.values() if r["id"] == int(match[1]))
+                asset_id = 500 + len(api.assets)
+                api.assets[asset_id] = self.body()
+                asset = {"id": asset_id, "name": query["name"][0], "size": len(api.assets[asset_id])}
+                release["assets"].append(asset)
+                return self.reply(201, asset)
+            route = path.removeprefix(prefix) if path.startswith(prefix) else None
+            if route is None:
+                return self.reply(404, {"message": "Not Found"})
+            if match := re.fullmatch(r"/commits/(\w+)/pulls", route):
+                number = api.pulls.get(match[1])
+                if number is None:
+                    return self.reply(200, [])
+                labels = [{"name": name} for name in api.labels.get(number, [])]
+                return self.reply(200, [{"number": number, "state": "open", "labels": labels}])
+            if match := re.fullmatch(r"/issues/(\d+)/comments", route):
+                if self.command == "GET":
+                    return self.reply(200, [c for c in api.comments if c["issue"] == int(match[1])])
+                comment = {"id": 1000 + len(api.comments), "issue": int(match[1]), **self.payload()}
+                api.comments.append(comment)
+                return self.reply(201, comment)
+            if (match := re.fullmatch(r"/issues/comments/(\d+)", route)) and self.command == "PATCH":
+                comment = next(c for c in api.comments if c["id"] == int(match[1]))
+                comment.update(self.payload())
+                return self.reply(200, comment)
+            if route == "/actions/artifacts":
+                wanted = query.get("name", [None])[0]
+                found = [
+                    {"id": index, "name": name, "expired": False, "created_at": "2026-01-01T00:00:00Z"}
+                    for index, name in enumerate(api.artifact_names(), start=1)
+                    if wanted in (None, name)
+                ]
+                return self.reply(200, {"total_count": len(found), "artifacts": found})
+            if match := re.fullmatch(r"/actions/artifacts/(\d+)/zip", route):
+                return self.redirect(f"{self.base()}/storage/artifacts/{match[1]}.zip")
+            if route == "/releases" and self.command == "POST":
+                tag = self.payload()["tag_name"]
+                if tag in api.releases:
+                    return self.reply(422, {"message": "Validation Failed: already_exists"})
+                release_id = 100 + len(api.releases)
+                api.releases[tag] = {
+                    "id": release_id,
+                    "tag_name": tag,
+                    "assets": [],
+                    "upload_url": f"{self.base()}{uploads}/releases/{release_id}/assets{{?name,label}}",
+                }
+                return self.reply(201, api.releases[tag])
+            if match := re.fullmatch(r"/releases/tags/(.+)", route):
+                release = api.releases.get(match[1])
+                return self.reply(200, release) if release else self.reply(404, {"message": "Not Found"})
+            if match := re.fullmatch(r"/releases/assets/(\d+)", route):
+                if self.headers.get("Accept") != "application/octet-stream":
+                    return self.reply(415, {"message": "this stand-in serves assets as octet-stream only"})
+                return self.redirect(f"{self.base()}/storage/assets/{match[1]}")
+            return self.reply(404, {"message": "Not Found"})
+
+        do_GET = do_POST = do_PATCH = handle_call
+
+    return Handler
+
+
+@contextmanager
+def serve(api: GitHubApi) -> Iterator[str]:
+    """Serve the stand-in on 127.0.0.1; yield its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(api))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,213 @@
+"""With no DVC remote (the default answer), GitHub alone carries a model from PR to deploy.
+
+What GitHub does, from fresh clones, under `act` with stand-ins only for the remote actions
+(tests/stand_ins/) and GitHub's REST API (tests/github_stand_in.py, on 127.0.0.1): the PR
+run trains and uploads the model as an artifact named by its md5; the PR is merged in the bare
+origin; main.yml on a fresh clone of main registers the version and attaches the md5-checked
+model to the registration tag's release; a stage tag pushed to origin runs deploy.yml, which
+downloads the model from that release, checks it against dvc.lock and publishes the bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import bake, project_env, run
+from .github_stand_in import GitHubApi, serve
+from .test_pipeline import set_params
+from .test_pr_workflow import PR_NUMBER, REPOSITORY, TOKEN, git, local_repository_args
+
+pytestmark = pytest.mark.slow
+
+VERSION = "v0.0.1"  # the merged pull request is labelled model:patch
+VERSION_TAG = f"model@{VERSION}"
+STAGE_TAG = "model#prod#1"
+
+
+@dataclass
+class Flow:
+    root: Path
+    origin: Path
+    env: dict[str, str]
+    api: GitHubApi
+    api_url: str
+    logs: dict[str, str]
+
+    def clone(self, name: str, ref: str = "main") -> Path:
+        """A fresh clone of origin at `ref`, whose origin URL is GitHub's (rewritten to the bare one)."""
+        checkout = self.root / name
+        run("git", "clone", "--quiet", str(self.origin), str(checkout), cwd=self.root, env=self.env)
+        git("checkout", "--quiet", "--detach", ref, cwd=checkout)
+        git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
+        return checkout
+
+    def act(self, checkout: Path, workflow: str, event: str, payload: dict, name: str) -> str:
+        """Run one workflow of the checkout under act; return its log (the run must succeed)."""
+        event_file = self.root / f"{name}.json"
+        event_file.write_text(json.dumps({**payload, "repository": {"full_name": REPOSITORY, "fork": False}}))
+        path = checkout / ".github" / "workflows" / workflow
+        result = run(
+            "act", event, "-W", str(path), "-e", str(event_file),
+            "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
+            "--action-cache-path", str(self.root / f"act-{name}"),
+            "-s", f"GITHUB_TOKEN={TOKEN}", "--env", f"GITHUB_API_URL={self.api_url}",
+            *local_repository_args(path),
+            cwd=checkout, env=self.env, check=False,
+        )  # fmt: skip
+        self.logs[name] = log = result.stdout + result.stderr
+        assert result.returncode == 0, log[-8000:]
+        return log
+
+
+def lock_md5(text: str, path: str) -> str:
+    stages = yaml.safe_load(text)["stages"].values()
+    return next(out["md5"] for stage in stages for out in stage.get("outs", []) if out["path"] == path)
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory) -> Iterator[Flow]:
+    """A default project (no DVC remote) trained on main, a bare origin, a PR branch `tune`."""
+    root = tmp_path_factory.mktemp("github-flow")
+    project = bake(root / "bake")
+    assert "remote" not in (project / ".dvc" / "config").read_text()
+    run("make", "setup", "pipeline", cwd=project)
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
+    origin = root / "origin.git"
+    run("git", "clone", "--quiet", "--bare", str(project), str(origin), cwd=root)
+    git("checkout", "--quiet", "-b", "tune", cwd=project)
+    set_params(project, **{"model.hyperparameters.n_estimators": 50})
+    git("commit", "--quiet", "--no-verify", "-am", "Try fewer trees", cwd=project)
+    git("push", "--quiet", str(origin), "tune", cwd=project)
+    shutil.rmtree(project)  # from here on, only what origin and the stand-ins hold
+
+    gitconfig = root / "gitconfig"
+    gitconfig.write_text(
+        f'[url "{origin}"]\n\tinsteadOf = https://github.com/{REPOSITORY}\n'
+        f"\tinsteadOf = https://github.com/{REPOSITORY}.git\n"
+    )
+    api = GitHubApi(REPOSITORY, artifacts_dir=root / "artifacts")
+    with serve(api) as api_url:
+        env = project_env(
+            GIT_CONFIG_GLOBAL=str(gitconfig),
+            STAND_IN_GITHUB_API=api_url,
+            STAND_IN_ARTIFACTS=str(api.artifacts_dir),
+            MODEL_PUBLISHER="scripts/publish_directory.sh",
+            MODEL_PUBLISH_DIR=str(root / "published"),
+        )
+        yield Flow(root, origin, env, api, api_url, {})
+
+
+@pytest.fixture(scope="module")
+def pr_run(flow) -> str:
+    """pr.yml for the head of `tune`; returns the bot commit that carries the new dvc.lock."""
+    head = git("rev-parse", "tune", cwd=flow.origin)
+    base = git("rev-parse", "main", cwd=flow.origin)
+    flow.api.pulls[head] = PR_NUMBER
+    checkout = flow.clone("pr-checkout", ref="origin/tune")
+    repo = {"full_name": REPOSITORY, "fork": False}
+    pull = {"number": PR_NUMBER, "head": {"ref": "tune", "sha": head, "repo": repo},
+            "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
+    flow.act(checkout, "pr.yml", "pull_request", {"number": PR_NUMBER, "pull_request": pull}, "pr")
+    return git("rev-parse", "tune", cwd=flow.origin)
+
+
+@pytest.fixture(scope="module")
+def main_run(flow, pr_run) -> str:
+    """The PR merged into main in origin, as a person would; main.yml on a fresh clone of main."""
+    merger = flow.clone("merger")
+    git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
+    git("merge", "--quiet", "--no-ff", "--no-edit", "-m", f"Merge pull request #{PR_NUMBER}", "origin/tune",
+        cwd=merger, env=flow.env)  # fmt: skip
+    git("push", "--quiet", "origin", "main", cwd=merger, env=flow.env)
+    merge = git("rev-parse", "HEAD", cwd=merger)
+    flow.api.pulls[merge] = PR_NUMBER
+    flow.api.labels[PR_NUMBER] = ["model:patch"]
+    checkout = flow.clone("main-checkout")
+    flow.act(checkout, "main.yml", "push", {"ref": "refs/heads/main", "after": merge}, "main")
+    return merge
+
+
+@pytest.fixture(scope="module")
+def deploy_run(flow, main_run) -> Path:
+    """A stage tag made with gto and pushed to origin; deploy.yml on a fresh clone at that tag."""
+    tagger = flow.clone("tagger")
+    run("gto", "assign", "model", "--version", VERSION, "--stage", "prod", cwd=tagger, env=flow.env)
+    git("push", "--quiet", "origin", f"refs/tags/{STAGE_TAG}", cwd=tagger, env=flow.env)
+    checkout = flow.clone("deploy-checkout", ref=STAGE_TAG)
+    flow.act(checkout, "deploy.yml", "push", {"ref": f"refs/tags/{STAGE_TAG}"}, "deploy")
+    return flow.root / "published" / VERSION_TAG
+
+
+def test_the_pr_run_uploads_the_model_as_an_artifact_named_by_its_md5(flow, pr_run):
+    lock = git("show", f"{pr_run}:dvc.lock", cwd=flow.origin)
+    model_md5 = lock_md5(lock, "models/model.skops")
+    artifact = flow.api.artifacts_dir / f"model-{model_md5}"
+
+    assert hashlib.md5((artifact / "model.skops").read_bytes()).hexdigest() == model_md5
+    metadata_md5 = hashlib.md5((artifact / "model.json").read_bytes()).hexdigest()
+    assert metadata_md5 == lock_md5(lock, "models/model.json")
+    assert len(flow.api.comments) == 1
+
+
+def test_main_registers_the_merge_and_its_release_holds_the_model_of_dvc_lock(flow, main_run):
+    assert git("rev-parse", f"{VERSION_TAG}^{{commit}}", cwd=flow.origin) == main_run
+    assert "verify-lock: dvc.lock matches" in flow.logs["main"]
+    lock = git("show", f"{main_run}:dvc.lock", cwd=flow.origin)
+    release = flow.api.releases[VERSION_TAG]
+    for path in ("models/model.skops", "models/model.json"):
+        asset = flow.api.asset_named(VERSION_TAG, Path(path).name)
+        assert hashlib.md5(flow.api.assets[asset["id"]]).hexdigest() == lock_md5(lock, path)
+    assert release["tag_name"] == VERSION_TAG
+    # The merged PR's label was read through the API, and no token followed a redirect to storage.
+    assert any(path == f"/repos/{REPOSITORY}/commits/{main_run}/pulls" for _, path, _ in flow.api.requests)
+    assert all(auth == "" for _, path, auth in flow.api.requests if path.startswith("/storage/"))
+
+
+def test_deploy_fetches_the_model_from_the_release_and_publishes_it_verified(flow, main_run, deploy_run):
+    archives = list(deploy_run.glob("*.tar.gz"))
+    assert len(archives) == 1, flow.logs["deploy"][-4000:]
+    lock = git("show", f"{main_run}:dvc.lock", cwd=flow.origin)
+    with tarfile.open(archives[0]) as bundle:
+        model = bundle.extractfile(f"model-{VERSION}-prod/model.skops").read()
+        metadata = json.loads(bundle.extractfile(f"model-{VERSION}-prod/metadata.json").read())
+    assert hashlib.md5(model).hexdigest() == lock_md5(lock, "models/model.skops") == metadata["model"]["md5"]
+    asset = flow.api.asset_named(VERSION_TAG, "model.skops")
+    downloads = [path for _, path, _ in flow.api.requests if path.endswith(f"/releases/assets/{asset['id']}")]
+    assert downloads
+
+
+def test_a_tampered_release_asset_is_refused_and_nothing_is_published(flow, main_run, deploy_run):
+    asset = flow.api.asset_named(VERSION_TAG, "model.skops")
+    original = flow.api.assets[asset["id"]]
+    flow.api.assets[asset["id"]] = original + b"tampered"
+    published = flow.root / "published-tampered"
+    deployer = flow.clone("deployer", ref=STAGE_TAG)
+    env = {
+        **flow.env,
+        "GITHUB_API_URL": flow.api_url,
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GH_TOKEN": TOKEN,
+        "MODEL_PUBLISH_DIR": str(published),
+    }
+    try:
+        run("make", "setup", cwd=deployer, env=env)
+        result = run("make", "deploy", f"TAG={STAGE_TAG}", cwd=deployer, env=env, check=False)
+    finally:
+        flow.api.assets[asset["id"]] = original
+
+    assert result.returncode != 0
+    assert f"deploy: error: models/model.skops from the GitHub release {VERSION_TAG} has md5" in result.stderr
+    assert "refusing to deploy it" in result.stderr
+    assert "Having any troubles?" not in result.stderr
+    assert not published.exists()
+    assert not (deployer / "build" / "deploy" / f"model-{VERSION}-prod").exists()
