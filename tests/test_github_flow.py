@@ -211,3 +211,52 @@ def test_a_tampered_release_asset_is_refused_and_nothing_is_published(flow, main
     assert "Having any troubles?" not in result.stderr
     assert not published.exists()
     assert not (deployer / "build" / "deploy" / f"model-{VERSION}-prod").exists()
+
+
+@pytest.fixture(scope="module")
+def readme_only_run(flow, deploy_run) -> tuple[str, str]:
+    """A second pull request on top, changing only the README: its run, merge and main.yml."""
+    number = PR_NUMBER + 1
+    author = flow.clone("readme-author")
+    git("checkout", "--quiet", "-b", "docs", "origin/main", cwd=author)
+    readme = author / "README.md"
+    readme.write_text(readme.read_text() + "\nA line about the project.\n")
+    git("commit", "--quiet", "--no-verify", "-am", "Say more in the README", cwd=author)
+    git("push", "--quiet", "origin", "docs", cwd=author, env=flow.env)
+    head = git("rev-parse", "HEAD", cwd=author)
+    base = git("rev-parse", "main", cwd=flow.origin)
+    flow.api.pulls[head] = number
+    checkout = flow.clone("readme-pr-checkout", ref="origin/docs")
+    repo = {"full_name": REPOSITORY, "fork": False}
+    pull = {"number": number, "head": {"ref": "docs", "sha": head, "repo": repo},
+            "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
+    flow.act(checkout, "pr.yml", "pull_request", {"number": number, "pull_request": pull}, "readme-pr")
+    merger = flow.clone("readme-merger")
+    git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
+    git("merge", "--quiet", "--no-ff", "--no-edit", "-m", f"Merge pull request #{number}", "origin/docs",
+        cwd=merger, env=flow.env)  # fmt: skip
+    git("push", "--quiet", "origin", "main", cwd=merger, env=flow.env)
+    merge = git("rev-parse", "HEAD", cwd=merger)
+    flow.api.pulls[merge] = number
+    main_checkout = flow.clone("readme-main-checkout")
+    flow.act(main_checkout, "main.yml", "push", {"ref": "refs/heads/main", "after": merge}, "readme-main")
+    return head, merge
+
+
+def test_the_first_pr_comment_compares_the_data_with_main(flow, pr_run):
+    body = flow.api.comments[0]["body"]
+
+    assert "## Drift" in body
+    assert "no drift: the data is identical to origin/main at" in body
+
+
+def test_a_readme_only_pr_commits_nothing_and_its_merge_registers_nothing(flow, main_run, readme_only_run):
+    head, merge = readme_only_run
+
+    # Retrained on a runner with no cache, the model has the same bytes: dvc.lock is unchanged.
+    assert "ci-commit: dvc.lock and results unchanged: nothing to commit" in flow.logs["readme-pr"]
+    assert git("rev-parse", "docs", cwd=flow.origin) == head
+    assert "verify-lock: dvc.lock matches" in flow.logs["readme-main"]
+    tags = git("tag", "--list", "model@*", cwd=flow.origin).split()
+    assert tags == [VERSION_TAG]
+    assert git("rev-parse", f"{VERSION_TAG}^{{commit}}", cwd=flow.origin) == main_run != merge

@@ -44,6 +44,7 @@ class Setup:
     checkout: Path  # where act runs: a clone whose origin URL is the GitHub one
     home: Path
     env: dict[str, str]
+    storage: Path  # the DVC remote
 
 
 def git(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -66,10 +67,6 @@ def setup(tmp_path_factory, github_api) -> Setup:
     root = tmp_path_factory.mktemp("act")
     storage = root / "dvc-storage"
     project = bake(root / "bake", dvc_remote="local", dvc_remote_url=str(storage))
-    if run("make", "-n", "test-model", cwd=project, check=False).returncode != 0:
-        # Until the model-tests issue lands its target: a stand-in that passes.
-        with (project / "Makefile").open("a") as makefile:
-            makefile.write("\ntest-model: ## Model tests (stand-in)\n\t@echo model tests: none yet\n")
     run("make", "setup", "pipeline", "push", cwd=project)
     git("add", "--all", cwd=project)
     git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
@@ -97,7 +94,7 @@ def setup(tmp_path_factory, github_api) -> Setup:
         STAND_IN_GITHUB_API=api_url,
         STAND_IN_ARTIFACTS=str(root / "artifacts"),
     )
-    return Setup(origin, checkout, home, env)
+    return Setup(origin, checkout, home, env, storage)
 
 
 def run_pr_workflow(setup: Setup, api: GitHubApi, run_name: str) -> tuple[str, str]:
@@ -208,3 +205,39 @@ def test_a_second_run_edits_the_same_comment_and_retrains_nothing(first_run, set
     assert "ci-commit: dvc.lock and results unchanged: nothing to commit" in log
     assert "Running stage 'train'" not in log
     assert git("rev-parse", "tune", cwd=setup.origin) == bot_commit
+
+
+def test_the_merge_is_verified_on_a_fresh_clone_of_main_pushed_and_registered(first_run, setup, github_api):
+    """What main.yml does on GitHub after the merge button: a new runner, only origin and the remote."""
+    api, api_url = github_api
+    merger = setup.home / "merger"
+    run("git", "clone", "--quiet", str(setup.origin), str(merger), cwd=setup.home)
+    git("merge", "--quiet", "--no-ff", "--no-edit", "origin/tune", cwd=merger)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=merger)
+    merge = git("rev-parse", "HEAD", cwd=merger)
+    api.pulls[merge] = PR_NUMBER
+    fresh = setup.home / "main-checkout"
+    run("git", "clone", "--quiet", str(setup.origin), str(fresh), cwd=setup.home)
+    git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=fresh)
+    event = setup.home / "push.json"
+    event.write_text(
+        json.dumps({"ref": "refs/heads/main", "after": merge, "repository": {"full_name": REPOSITORY}})
+    )
+    workflow = fresh / ".github" / "workflows" / "main.yml"
+
+    result = run(
+        "act", "push", "-W", str(workflow), "-e", str(event),
+        "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
+        "--action-cache-path", str(setup.home / "act-main"),
+        "-s", f"GITHUB_TOKEN={TOKEN}", "--env", f"GITHUB_API_URL={api_url}",
+        *local_repository_args(workflow),
+        cwd=fresh, env=setup.env, check=False,
+    )  # fmt: skip
+
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-6000:]
+    assert "verify-lock: dvc.lock matches" in log
+    assert git("rev-parse", "model@v0.1.0^{commit}", cwd=setup.origin) == merge
+    lock = yaml.safe_load(git("show", f"{merge}:dvc.lock", cwd=setup.origin))
+    model_md5 = next(out["md5"] for out in lock["stages"]["train"]["outs"] if out["path"].endswith(".skops"))
+    assert (setup.storage / "files" / "md5" / model_md5[:2] / model_md5[2:]).is_file()
