@@ -8,11 +8,15 @@ watermark or, if there is none yet, adds one. Talks only to $STAND_IN_GITHUB_API
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.request
 from pathlib import Path
 
-WATERMARK = '![](https://cml.dev/watermark.png#cml "CML watermark")'
+# CML's watermark (src/watermark.js): the commit's sha in the URL fragment, which later runs
+# ignore when they look for the comment to update.
+WATERMARK = '![](https://cml.dev/watermark.png#{sha} "CML watermark")'
+FIND_WATERMARK = re.compile(r'!\[\]\(https://cml\.dev/watermark\.png#\w+ "CML watermark"\)')
 
 
 def call(method, path, payload=None):
@@ -38,10 +42,10 @@ def main():
         sys.exit("cml stand-in: --publish would upload images to a public host; these tests forbid it")
     event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
     repository, sha = os.environ["GITHUB_REPOSITORY"], event["pull_request"]["head"]["sha"]
-    body = Path(arguments.markdown).read_text(encoding="utf-8") + "\n\n" + WATERMARK
+    body = Path(arguments.markdown).read_text(encoding="utf-8") + "\n\n" + WATERMARK.format(sha=sha)
     number = call("GET", f"/repos/{repository}/commits/{sha}/pulls")[0]["number"]
     comments = call("GET", f"/repos/{repository}/issues/{number}/comments")
-    mine = [comment for comment in comments if WATERMARK in comment["body"]]
+    mine = [comment for comment in comments if FIND_WATERMARK.search(comment["body"])]
     if mine:
         call("PATCH", f"/repos/{repository}/issues/comments/{mine[-1]['id']}", {"body": body})
     else:
