@@ -6,16 +6,16 @@ nothing heavy itself, so a gate that has not run shows as "not run" instead of f
 
 from __future__ import annotations
 
+import functools
 import itertools
-import json
 import os
 import re
 import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from .branch import stale_notice
 from .config import Params, load_params
 from .errors import PipelineError
 from .outputs import atomic_path
+
+if TYPE_CHECKING:
+    from dvc.repo import Repo
 
 # The summaries other commands write; each starts with a one-line verdict (✅, ⚠️ or ❌).
 
@@ -66,12 +69,25 @@ def git(*arguments: str) -> str:
     return result.stdout.strip()
 
 
-def dvc_json(*arguments: str) -> Any:
-    """Parsed JSON output of a DVC command, run with this interpreter's DVC."""
-    result = run_tool(sys.executable, "-m", "dvc", *arguments, "--json")
-    if result.returncode != 0:
-        raise PipelineError(f"`dvc {' '.join(arguments)}` failed: {result.stderr.strip()}")
-    return json.loads(result.stdout or "{}")
+@functools.cache
+def dvc_repo(root: Path) -> Repo:
+    """The repository at `root` through DVC's Python API: one import for all questions, not a process each."""
+    from dvc.repo import Repo  # DVC is a dev dependency, imported only when a report is written
+
+    try:
+        return Repo(str(root))
+    except Exception as error:  # DVC raises its own hierarchy; any of it means the same here
+        raise PipelineError(f"DVC cannot open this repository: {error}") from error
+
+
+def dvc_answer(question: str, call: Callable[[Repo], Any]) -> Any:
+    """A DVC API call, its failure turned into one readable error."""
+    try:
+        return call(dvc_repo(Path.cwd()))
+    except PipelineError:
+        raise
+    except Exception as error:  # DVC's errors share no base class worth naming
+        raise PipelineError(f"DVC could not {question}: {error}") from error
 
 
 def resolve_base(branch: str) -> str | None:
@@ -99,7 +115,7 @@ def read_gate(name: str, path: Path) -> Gate:
 
 def stale_stages() -> list[str]:
     """Stages whose inputs changed since dvc.lock was written: their results are not shown."""
-    return sorted(dvc_json("status"))
+    return sorted(dvc_answer("compare dvc.lock with the workspace", lambda repo: repo.status()))
 
 
 def verdict(gates: list[Gate], stale: list[str]) -> str:
@@ -141,14 +157,17 @@ def metrics_section(base: str | None, base_branch: str) -> list[str]:
     """Every metric of this run, with its value on the base branch and the change."""
     lines = ["## Metrics", ""]
     if base is None:
-        current = dvc_json("metrics", "show").get("", {}).get("data", {})
+        shown = dvc_answer("read the metrics", lambda repo: repo.metrics.show())
+        current = shown.get("", {}).get("data", {})
         rows = {
             path: {name: {"new": value} for name, value in data.get("data", {}).items()}
             for path, data in current.items()
         }
         lines += [f"_Base branch `{base_branch}` not found: fetch it to compare (`git fetch origin`)._", ""]
     else:
-        rows = dvc_json("metrics", "diff", base, "--all")
+        rows = dvc_answer(
+            f"compare the metrics with {base}", lambda repo: repo.metrics.diff(a_rev=base, all=True)
+        ).get("diff", {})
     lines += [f"| Metric | `{base_branch}` | this branch | change | |", "|---|---:|---:|---:|---|"]
     for path, metrics in sorted(rows.items()):
         for name, values in sorted(metrics.items()):
@@ -169,7 +188,11 @@ def params_section(base: str | None, base_branch: str) -> list[str]:
         return [*lines, "_No base branch to compare with._", ""]
     changed = {
         (path, name): values
-        for path, params in dvc_json("params", "diff", base).items()
+        for path, params in dvc_answer(
+            f"compare the params with {base}", lambda repo: repo.params.diff(a_rev=base)
+        )
+        .get("diff", {})
+        .items()
         for name, values in params.items()
     }
     if not changed:
