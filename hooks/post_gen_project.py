@@ -55,10 +55,15 @@ def prune(project_dir: Path, answers: Mapping[str, str]) -> list[str]:
 REMOTE_MARKER = re.compile(r"^(?P<indent> *)# dvc-remote: (?P<slot>[a-z-]+)\n", flags=re.MULTILINE)
 REMOTE_SLOTS = ("id-token", "env", "job-env", "steps", "secrets-declared", "secrets-passed")
 NOT_DEPENDABOT = "github.actor != 'dependabot[bot]'"
-NO_SIGN_IN_STEP = """\
+NO_CREDENTIALS = (
+    "No credentials for the DVC remote in this run (none configured yet, or a Dependabot run"
+    " without Dependabot secrets), so nothing is pushed; the README section on DVC remote"
+    " credentials says what to set."
+)
+NO_SIGN_IN_STEP = f"""\
 - name: No credentials for the DVC remote
   if: env.DVC_REMOTE_SIGN_IN == 'none'
-  run: echo "::notice title=DVC remote::No credentials for the DVC remote in this run (none configured yet, or a Dependabot run without Dependabot secrets), so nothing is pushed; the README section on DVC remote credentials says what to set."
+  run: echo "::notice title=DVC remote::{NO_CREDENTIALS}"
 """
 REMOTE_SIGN_IN = {
     "s3": {
@@ -149,9 +154,9 @@ def remote_snippets(remote: str) -> dict[str, str]:
         "secrets-declared": "secrets:\n" + "".join(f"  {name}:\n    required: false\n" for name in names),
         "secrets-passed": "secrets:\n" + "".join(f"  {name}: ${{{{ secrets.{name} }}}}\n" for name in names),
     }
+
+
 # {% endraw %}
-
-
 def configure_remote_credentials(project_dir: Path, remote: str) -> list[str]:
     """Fill the workflows' `# dvc-remote:` markers for the remote; return the workflows changed."""
     snippets = remote_snippets(remote)
