@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
+import yaml
+
 # Files that only one answer needs, listed under the answers that do NOT need them.
 UNUSED_FILES = {
     ("task", "classification"): ["data/raw/houses.csv"],
@@ -50,11 +52,12 @@ def prune(project_dir: Path, answers: Mapping[str, str]) -> list[str]:
 # DVC_REMOTE_SIGN_IN says how a job signs in: `oidc` (the repository variables are set, and
 # the run is not Dependabot's, which gets no OIDC trust), `secret` (the fallback secret: an
 # Actions secret, or a Dependabot secret in Dependabot's runs) or `none` (push steps skip).
-# `secrets` cannot be used in `if:`, hence this job variable.
-# {% raw %}
+# `secrets` cannot be used in `if:`, hence this job variable. The YAML per cloud lives in the
+# project's `.github/remote-credentials/<remote>.yml` (copied without rendering, so GitHub's
+# expressions need no escaping), which this hook reads and then deletes.
 REMOTE_MARKER = re.compile(r"^(?P<indent> *)# dvc-remote: (?P<slot>[a-z-]+)\n", flags=re.MULTILINE)
 REMOTE_SLOTS = ("id-token", "env", "job-env", "steps", "secrets-declared", "secrets-passed")
-NOT_DEPENDABOT = "github.actor != 'dependabot[bot]'"
+CREDENTIALS_DIR = Path(".github") / "remote-credentials"
 NO_CREDENTIALS = (
     "No credentials for the DVC remote in this run (none configured yet, or a Dependabot run"
     " without Dependabot secrets), so nothing is pushed; the README section on DVC remote"
@@ -65,101 +68,35 @@ NO_SIGN_IN_STEP = f"""\
   if: env.DVC_REMOTE_SIGN_IN == 'none'
   run: echo "::notice title=DVC remote::{NO_CREDENTIALS}"
 """
-REMOTE_SIGN_IN = {
-    "s3": {
-        "sign_in": (
-            f"${{{{ vars.AWS_ROLE_ARN != '' && {NOT_DEPENDABOT} && 'oidc'"
-            " || secrets.AWS_ACCESS_KEY_ID != '' && 'secret' || 'none' }}"
-        ),
-        "env": "",
-        "secrets": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
-        "steps": """\
-- name: AWS credentials for the DVC remote, by OIDC (the AWS_ROLE_ARN variable)
-  if: env.DVC_REMOTE_SIGN_IN == 'oidc'
-  uses: aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3
-  with:
-    role-to-assume: ${{ vars.AWS_ROLE_ARN }}
-    aws-region: ${{ vars.AWS_REGION || 'us-east-1' }}
-- name: AWS credentials for the DVC remote, from the AWS_ACCESS_KEY_ID secret
-  if: env.DVC_REMOTE_SIGN_IN == 'secret'
-  uses: aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3
-  with:
-    aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}
-    aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}
-    aws-region: ${{ vars.AWS_REGION || 'us-east-1' }}
-""",
-    },
-    "gcs": {
-        "sign_in": (
-            f"${{{{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER != '' && {NOT_DEPENDABOT} && 'oidc'"
-            " || secrets.GCP_CREDENTIALS_JSON != '' && 'secret' || 'none' }}"
-        ),
-        "env": "",
-        "secrets": ["GCP_CREDENTIALS_JSON"],
-        "steps": """\
-# After checkout: the action writes gha-creds-*.json into the workspace (git-ignored).
-- name: Google Cloud credentials for the DVC remote, by workload identity federation
-  if: env.DVC_REMOTE_SIGN_IN == 'oidc'
-  uses: google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093 # v3.0.0
-  with:
-    workload_identity_provider: ${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}
-    service_account: ${{ vars.GCP_SERVICE_ACCOUNT }}
-- name: Google Cloud credentials for the DVC remote, from the GCP_CREDENTIALS_JSON secret
-  if: env.DVC_REMOTE_SIGN_IN == 'secret'
-  uses: google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093 # v3.0.0
-  with:
-    credentials_json: ${{ secrets.GCP_CREDENTIALS_JSON }}
-""",
-    },
-    "azure": {
-        "sign_in": (
-            f"${{{{ vars.AZURE_CLIENT_ID != '' && {NOT_DEPENDABOT} && 'oidc'"
-            " || secrets.AZURE_STORAGE_CONNECTION_STRING != '' && 'secret' || 'none' }}"
-        ),
-        # dvc-azure reads it through the Azure CLI's configuration (AZURE_ + STORAGE_CONNECTION_STRING).
-        "env": "AZURE_STORAGE_CONNECTION_STRING: ${{ secrets.AZURE_STORAGE_CONNECTION_STRING }}\n",
-        "secrets": ["AZURE_STORAGE_CONNECTION_STRING"],
-        "steps": """\
-# The Azure CLI login that dvc-azure's DefaultAzureCredential uses (the remote sets account_name).
-- name: Azure sign-in for the DVC remote, by a federated credential (the AZURE_CLIENT_ID variable)
-  if: env.DVC_REMOTE_SIGN_IN == 'oidc'
-  uses: Azure/login@f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca # v3.0.1
-  with:
-    client-id: ${{ vars.AZURE_CLIENT_ID }}
-    tenant-id: ${{ vars.AZURE_TENANT_ID }}
-    subscription-id: ${{ vars.AZURE_SUBSCRIPTION_ID }}
-    allow-no-subscriptions: ${{ vars.AZURE_SUBSCRIPTION_ID == '' }}
-""",
-    },
-}
 
 
 def indent(text: str, prefix: str) -> str:
     return "".join(prefix + line if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def remote_snippets(remote: str) -> dict[str, str]:
+def remote_snippets(remote: str, credentials_dir: Path) -> dict[str, str]:
     """The YAML each `# dvc-remote: SLOT` marker becomes for this remote (no indentation)."""
-    chosen = REMOTE_SIGN_IN.get(remote)
-    if chosen is None:  # none, local: no credentials, no id-token
+    spec_file = credentials_dir / f"{remote}.yml"
+    if not spec_file.is_file():  # none, local: no credentials, no id-token
         return dict.fromkeys(REMOTE_SLOTS, "")
-    env = f"DVC_REMOTE_SIGN_IN: {chosen['sign_in']}\n{chosen['env']}"
-    names = chosen["secrets"]
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    env = f"DVC_REMOTE_SIGN_IN: {spec['sign_in']}\n{spec['env']}"
+    declared = "".join(f"  {name}:\n    required: false\n" for name in spec["secrets"])
     return {
         "id-token": "id-token: write   # sign in to the DVC remote's cloud by OIDC\n",
         "env": env,  # entries of the job's own env block
         "job-env": "env:\n" + indent(env, "  "),  # for a job without one
-        "steps": chosen["steps"] + NO_SIGN_IN_STEP,
-        # deploy.yml's workflow_call, and promote.yml's call of it
-        "secrets-declared": "secrets:\n" + "".join(f"  {name}:\n    required: false\n" for name in names),
-        "secrets-passed": "secrets:\n" + "".join(f"  {name}: ${{{{ secrets.{name} }}}}\n" for name in names),
+        "steps": spec["steps"] + NO_SIGN_IN_STEP,
+        "secrets-declared": "secrets:\n" + declared,  # deploy.yml's workflow_call
+        "secrets-passed": "secrets:\n" + indent(spec["secrets_passed"], "  "),  # promote.yml's call of it
     }
 
 
-# {% endraw %}
 def configure_remote_credentials(project_dir: Path, remote: str) -> list[str]:
     """Fill the workflows' `# dvc-remote:` markers for the remote; return the workflows changed."""
-    snippets = remote_snippets(remote)
+    credentials_dir = project_dir / CREDENTIALS_DIR
+    snippets = remote_snippets(remote, credentials_dir)
+    shutil.rmtree(credentials_dir, ignore_errors=True)
 
     def fill(marker: re.Match[str]) -> str:
         slot = marker["slot"]

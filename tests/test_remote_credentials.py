@@ -6,14 +6,17 @@ has `id-token: write`; with `none` or `local` no credential, secret or id-token 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import post_gen_project
 import pytest
 import yaml
 
+from .conftest import TEMPLATE_DIR
 from .test_render import REMOTE_URLS
 
+TEMPLATE_CREDENTIALS = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".github" / "remote-credentials"
 CLOUDS = ("s3", "gcs", "azure")
 # The jobs that run make pull, make push or make deploy (which runs `dvc get`).
 REMOTE_JOBS = {"pr.yml": "pipeline", "main.yml": "verify", "monitor.yml": "drift", "deploy.yml": "deploy"}
@@ -116,7 +119,7 @@ def test_oidc_is_not_tried_for_dependabot_and_its_pushes_need_a_dependabot_secre
 
 def test_the_aws_oidc_step_gets_no_access_keys():
     """With keys and a role, configure-aws-credentials assumes the role WITH the keys, not by OIDC."""
-    steps = yaml.safe_load(post_gen_project.remote_snippets("s3")["steps"])
+    steps = yaml.safe_load(post_gen_project.remote_snippets("s3", TEMPLATE_CREDENTIALS)["steps"])
     oidc = next(step for step in steps if step.get("if") == "env.DVC_REMOTE_SIGN_IN == 'oidc'")
 
     assert set(oidc["with"]) == {"role-to-assume", "aws-region"}
@@ -131,8 +134,10 @@ def test_markers_take_their_indentation_and_unknown_ones_fail(tmp_path):
     workflows.mkdir(parents=True)
     (workflows / "a.yml").write_text("jobs:\n  j:\n    permissions:\n      # dvc-remote: id-token\n")
     (workflows / "b.yml").write_text("jobs: {}\n")
+    shutil.copytree(TEMPLATE_CREDENTIALS, tmp_path / ".github" / "remote-credentials")
 
     assert post_gen_project.configure_remote_credentials(tmp_path, "gcs") == ["a.yml"]
+    assert not (tmp_path / ".github" / "remote-credentials").exists()
     assert (
         (workflows / "a.yml")
         .read_text()
