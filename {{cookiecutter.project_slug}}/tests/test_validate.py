@@ -217,7 +217,7 @@ def test_the_error_says_a_degenerate_column_is_fixed_in_the_data(frame, schema, 
     message = hard_failure_message(failures, params)
 
     assert "size: empty" in message
-    assert message.endswith(f"A schema cannot allow empty: fix the data ({params.data.source}).")
+    assert message.endswith(f"No schema allows an empty column: fix the data ({params.data.source}).")
 
 
 def test_validate_reports_duplicates_from_the_file_and_the_rows_ingest_dropped(

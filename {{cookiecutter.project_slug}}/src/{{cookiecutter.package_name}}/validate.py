@@ -19,8 +19,14 @@ from .outputs import atomic_paths, json_text, markdown_table
 from .schema import ColumnRules, Schema, load_schema
 
 EXAMPLES = 3
-# Checks that hold whatever schema.yaml says: data that fails them cannot train a model.
-DATA_ONLY_CHECKS = ("duplicate column", "empty", "min_classes", "constant")
+# Checks that hold whatever schema.yaml says (data that fails them cannot train a model),
+# as the error names what no schema allows.
+DATA_ONLY_CHECKS = {
+    "duplicate column": "a duplicate column name",
+    "empty": "an empty column",
+    "min_classes": "a target with one class",
+    "constant": "a constant target",
+}
 # pandera's names for the checks it runs itself, in the schema's own words.
 BUILT_IN_CHECKS = {
     "not_nullable": "nullable",
@@ -372,9 +378,9 @@ def hard_failure_message(hard: list[Failure], params: Params, shown: int = 12) -
     """The error the command ends with: each failed column and check, and what to do."""
     listed = "\n".join(f"  {failure.line()}" for failure in hard[:shown])
     more = f"\n  ... and {len(hard) - shown} more" if len(hard) > shown else ""
-    in_the_data = sorted({failure.check for failure in hard if failure.check in DATA_ONLY_CHECKS})
+    in_the_data = [name for check, name in DATA_ONLY_CHECKS.items() if any(f.check == check for f in hard)]
     data_fix = (
-        f"\nA schema cannot allow {', '.join(in_the_data)}: fix the data ({params.data.source})."
+        f"\nNo schema allows {' or '.join(in_the_data)}: fix the data ({params.data.source})."
         if in_the_data
         else ""
     )
