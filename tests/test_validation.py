@@ -145,3 +145,117 @@ def test_the_default_model_passes_and_a_weakened_one_fails_gate_and_regression(r
         in failing.stderr
     )
     assert (project / "reports" / "model_tests.md").read_text().startswith("❌ ")
+
+
+def blank_target_rows(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    frame.loc[: rows - 1, "churned"] = None
+    return frame
+
+
+# degenerate data -> (change to the sample, what the error must say, what validation.md must show)
+DEGENERATE = {
+    "empty column, and rows without a target": (
+        lambda frame: blank_target_rows(frame.assign(age=None)),
+        "age: empty (expected some values): all 1,995 rows missing",
+        "5 rows without a target (churned) dropped by ingest.",
+    ),
+    "too many missing values": (
+        set_cell("region", None, row=slice(0, 999)),
+        "region: max_missing (expected ≤ 15% missing): ",
+        "| ❌ hard | `region` | max_missing |",
+    ),
+    "duplicate column name": (
+        lambda frame: frame.rename(columns={"age": "tenure_months"}),
+        "tenure_months: duplicate column (expected each column name once): 2 columns named 'tenure_months'",
+        "| ❌ hard | `tenure_months` | duplicate column |",
+    ),
+    "one class": (
+        lambda frame: frame.assign(churned="no"),
+        "churned: min_classes (expected at least 2 classes): only 'no'",
+        "| ❌ hard | `churned` | min_classes |",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def degradable(ready_project, tmp_path_factory) -> tuple[Path, str, bytes]:
+    """One private copy of the classification project, fed one degenerate sample after another."""
+    project = copy_project(ready_project("classification"), tmp_path_factory.mktemp("degenerate"))
+    return project, (project / SAMPLE).read_text(), (project / "models" / "model.skops").read_bytes()
+
+
+def assert_stopped_at_validate(project: Path, result, message: str, model_before: bytes) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in output
+    assert ran_stages(result.stdout) == ["ingest", "validate"]
+    assert "validate: error: " in result.stderr
+    assert message in result.stderr
+    assert (project / "models" / "model.skops").read_bytes() == model_before
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE))
+def test_degenerate_data_stops_the_pipeline_at_validate_and_keeps_the_model(degradable, case):
+    project, original, model_before = degradable
+    change, message, shown = DEGENERATE[case]
+    write_sample(project, original, change, ",")
+
+    result = run("make", "pipeline", cwd=project, check=False)
+
+    assert_stopped_at_validate(project, result, message, model_before)
+    summary = (project / "reports" / "validation.md").read_text()
+    assert summary.startswith("❌ ")
+    assert shown in summary
+
+
+def test_rows_without_a_target_are_counted_by_ingest(degradable):
+    project, original, _ = degradable
+    write_sample(project, original, blank_target_rows, ",")
+
+    result = run("uv", "run", "python", "-m", PACKAGE, "ingest", cwd=project)
+
+    assert result.stdout.startswith("ingest: 1995 rows, 10 columns from data/raw/customers.csv; ")
+    assert "dropped 5 rows without a target (churned)" in result.stdout
+
+
+# bad data for `make schema` -> (change to the sample, how it is written, what the error must say)
+UNINFERABLE = {
+    "no target column": (
+        lambda frame: frame.drop(columns=["churned"]),
+        ",",
+        "schema: error: data.target 'churned' is not a column of data/raw/customers.csv",
+    ),
+    "semicolons": (lambda frame: frame, ";", "schema: error: data/raw/customers.csv is not comma-separated"),
+    "duplicate column name": (
+        lambda frame: frame.rename(columns={"age": "tenure_months"}),
+        ",",
+        "schema: error: duplicate column 'tenure_months' in data/raw/customers.csv",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNINFERABLE))
+def test_make_schema_names_the_problem_without_a_traceback(degradable, case):
+    project, original, _ = degradable
+    schema_before = (project / "schema.yaml").read_text()
+    change, delimiter, message = UNINFERABLE[case]
+    write_sample(project, original, change, delimiter)
+
+    result = run("make", "schema", cwd=project, check=False)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (project / "schema.yaml").read_text() == schema_before
+
+
+def test_a_constant_regression_target_stops_the_pipeline_at_validate(ready_project, tmp_path):
+    project = copy_project(ready_project("regression"), tmp_path)
+    model_before = (project / "models" / "model.skops").read_bytes()
+    sample = project / "data" / "raw" / "houses.csv"
+    pd.read_csv(sample).assign(price_k=250.0).to_csv(sample, index=False)
+
+    result = run("make", "pipeline", cwd=project, check=False)
+
+    message = "price_k: constant (expected more than one value): every row 250.0"
+    assert_stopped_at_validate(project, result, message, model_before)

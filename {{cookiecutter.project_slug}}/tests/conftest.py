@@ -77,6 +77,7 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "model_tests": model_tests_section(task),
         "paths": {
             "ingested": str(root / "interim/ingested.csv"),
+            "ingest_counts": str(root / "interim/ingest_counts.json"),
             "data_schema": str(root / "schema.yaml"),
             "validation": str(root / "reports/validation.json"),
             "validation_summary": str(root / "reports/validation.md"),

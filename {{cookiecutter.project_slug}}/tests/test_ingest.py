@@ -7,7 +7,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import DataParams
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.ingest import ingest
+from {{ cookiecutter.package_name }}.ingest import ingest, ingest_source
 
 from .conftest import synthetic_frame
 
@@ -44,6 +44,15 @@ def test_a_local_csv_is_read_and_rows_without_a_target_are_dropped(tmp_path):
 
     assert len(ingested) == len(frame) - 5
     assert ingested["target"].notna().all()
+    assert ingest_source(data_params(tmp_path / "data.csv")).without_target == 5
+
+
+def test_duplicate_column_names_are_kept_as_the_header_writes_them(tmp_path):
+    frame = synthetic_frame("regression")
+    header = ["row_id", "size", "size", "colour", "target"]
+    frame.to_csv(tmp_path / "data.csv", index=False, header=header)
+
+    assert list(ingest(data_params(tmp_path / "data.csv")).columns) == header
 
 
 def test_a_csv_is_fetched_over_http(tmp_path, csv_server):

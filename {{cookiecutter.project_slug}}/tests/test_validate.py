@@ -7,7 +7,7 @@ import pytest
 from {{ cookiecutter.package_name }}.dataset import file_md5, read_validated
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.schema import Schema, infer_schema
-from {{ cookiecutter.package_name }}.validate import summary, validate, verdict
+from {{ cookiecutter.package_name }}.validate import hard_failure_message, main, summary, validate, verdict
 
 from .conftest import make_params, synthetic_frame
 
@@ -139,3 +139,103 @@ def test_split_refuses_data_changed_after_validation(frame, params):
 
     with pytest.raises(PipelineError, match="changed after it was validated"):
         read_validated(params.paths)
+
+
+def checks_of(failures) -> list[tuple[str, str, str]]:
+    return [(f.column, f.check, f.severity) for f in failures]
+
+
+def test_an_empty_column_is_always_refused_naming_it(frame, schema, params):
+    emptied = frame.assign(size=np.nan)
+
+    failures = validate(emptied, schema, params)
+
+    assert checks_of(failures) == [("size", "empty", "hard")]
+    assert failures[0].line() == f"size: empty (expected some values): all {len(frame)} rows missing"
+
+
+def test_an_empty_column_the_schema_calls_soft_is_still_hard(frame, schema, params):
+    rules = schema.columns["size"].model_copy(update={"soft": ("nullable", "max_missing")})
+    soft = schema.model_copy(update={"columns": {**schema.columns, "size": rules}})
+
+    assert checks_of(validate(frame.assign(size=np.nan), soft, params)) == [("size", "empty", "hard")]
+
+
+def test_too_many_missing_values_fail_max_missing(frame, schema, params):
+    bound = schema.columns["size"].max_missing
+    gappy = frame.copy()
+    gappy.loc[: len(frame) // 2, "size"] = np.nan
+
+    failures = validate(gappy, schema, params)
+
+    assert checks_of(failures) == [("size", "max_missing", "hard")]
+    assert failures[0].expected == f"≤ {100 * bound:.3g}% missing"
+    assert failures[0].examples[0].startswith(f"{gappy['size'].isna().sum()} of {len(frame)} rows missing (")
+
+
+def test_max_missing_can_be_soft(frame, schema, params):
+    rules = schema.columns["size"].model_copy(update={"soft": ("max_missing",)})
+    soft = schema.model_copy(update={"columns": {**schema.columns, "size": rules}})
+    gappy = frame.copy()
+    gappy.loc[: len(frame) // 2, "size"] = np.nan
+
+    assert checks_of(validate(gappy, soft, params)) == [("size", "max_missing", "soft")]
+
+
+def test_a_duplicate_column_is_named_as_such(frame, schema, params):
+    doubled = frame.set_axis(["row_id", "size", "size", "colour", "target"], axis="columns")
+
+    failures = validate(doubled, schema, params)
+
+    assert checks_of(failures) == [("size", "duplicate column", "hard"), ("count", "required", "hard")]
+    assert "2 columns named 'size'" in failures[0].line()
+
+
+def test_a_single_class_target_is_refused(tmp_path):
+    frame, params = synthetic_frame("classification"), make_params("classification", tmp_path)
+    schema = Schema.model_validate(infer_schema(frame, params.data, params.task))
+
+    failures = validate(frame.assign(target="low"), schema, params)
+
+    assert checks_of(failures) == [("target", "min_classes", "hard")]
+    assert failures[0].line() == "target: min_classes (expected at least 2 classes): only 'low'"
+
+
+def test_a_constant_regression_target_is_refused(tmp_path):
+    frame, params = synthetic_frame("regression"), make_params("regression", tmp_path)
+    schema = Schema.model_validate(infer_schema(frame, params.data, params.task))
+
+    failures = validate(frame.assign(target=2.5), schema, params)
+
+    assert checks_of(failures) == [("target", "constant", "hard")]
+    assert failures[0].line() == "target: constant (expected more than one value): every row 2.5"
+
+
+def test_the_error_says_a_degenerate_column_is_fixed_in_the_data(frame, schema, params):
+    failures = validate(frame.assign(size=np.nan), schema, params)
+
+    message = hard_failure_message(failures, params)
+
+    assert "size: empty" in message
+    assert message.endswith(f"No schema allows an empty column: fix the data ({params.data.source}).")
+
+
+def test_validate_reports_duplicates_from_the_file_and_the_rows_ingest_dropped(
+    frame, schema, params, monkeypatch
+):
+    from {{ cookiecutter.package_name }}.schema import schema_text
+
+    params.paths.data_schema.write_text(schema_text(infer_schema(frame, params.data, params.task)))
+    params.paths.ingested.parent.mkdir(parents=True)
+    frame.to_csv(params.paths.ingested, index=False, header=["row_id", "size", "size", "colour", "target"])
+    record = {"without_target": 4, "data_md5": file_md5(params.paths.ingested)}
+    params.paths.ingest_counts.write_text(json.dumps(record))
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.validate.load_params", lambda: params)
+
+    with pytest.raises(PipelineError, match=r"size: duplicate column .*2 columns named 'size'"):
+        main()
+
+    report = json.loads(params.paths.validation.read_text())
+    assert report["rows_without_target"] == 4
+    markdown = params.paths.validation_summary.read_text()
+    assert "\n\n4 rows without a target (target) dropped by ingest.\n" in markdown

@@ -116,6 +116,7 @@ class ModelTestsParams(Section):
 
 class Paths(Section):
     ingested: Path
+    ingest_counts: Path
     data_schema: Path
     validation: Path
     validation_summary: Path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,29 +13,36 @@ from pydantic import Field
 
 from .config import DataParams, Section, Task, invalid_values_reported, load_params, read_yaml
 from .errors import PipelineError
-from .ingest import ingest
+from .ingest import DELIMITERS, duplicate_names, ingest_source
 from .outputs import atomic_path
 
 DType = Literal["integer", "number", "string", "boolean"]
-ColumnCheck = Literal["dtype", "nullable", "unique", "min", "max", "allowed"]
+ColumnCheck = Literal["dtype", "nullable", "max_missing", "unique", "min", "max", "allowed"]
 DatasetCheck = Literal["min_rows", "min_class_share"]
 
 # A text column with at most this many distinct values is treated as a category.
 MAX_CATEGORIES = 30
+# An inferred max_missing is the observed share of missing values plus this margin, at most
+# MISSING_CEILING (never below the observed share, so the data passes its own schema).
+MISSING_MARGIN = 0.1
+MISSING_CEILING = 0.95
 
 HEADER = """\
 # What the validate stage accepts, reviewed like code. `make schema` wrote a first version
 # from the data; tighten or loosen it here and commit it with the data it describes.
 # Every check is hard (it stops the pipeline) unless listed under `soft:`, which only warns.
-# Column checks: dtype (integer | number | string | boolean), nullable, unique, min, max,
-# allowed (the categories). Dataset checks: min_rows, min_class_share (the rarest class of
-# a classification target).
+# Column checks: dtype (integer | number | string | boolean), nullable, max_missing (the
+# largest share of missing values), unique, min, max, allowed (the categories). Dataset
+# checks: min_rows, min_class_share (the rarest class of a classification target).
+# Always hard, whatever this file says: no duplicate column names, no empty column, at least
+# two classes in a classification target, more than one value in a regression target.
 """
 
 
 class ColumnRules(Section):
     dtype: DType
     nullable: bool = False
+    max_missing: float | None = Field(default=None, ge=0, le=1)
     unique: bool = False
     min: float | None = None
     max: float | None = None
@@ -75,10 +84,22 @@ def infer_dtype(values: pd.Series) -> DType:
     return "string"
 
 
+def infer_max_missing(share: float) -> float:
+    """A bound on a column's share of missing values: the observed share with headroom, below 1."""
+
+    def hundredths(value: float) -> float:  # rounded up, ignoring float noise
+        return math.ceil(round(100 * value, 6)) / 100
+
+    return plain(max(min(hundredths(share + MISSING_MARGIN), MISSING_CEILING), hundredths(share)))
+
+
 def infer_column(values: pd.Series, is_identifier: bool) -> dict[str, Any]:
     """Rules that the column as it is satisfies: observed range, categories, nulls."""
     dtype = infer_dtype(values)
-    rules: dict[str, Any] = {"dtype": dtype, "nullable": bool(values.isna().any())}
+    missing = float(values.isna().mean()) if len(values) else 0.0
+    rules: dict[str, Any] = {"dtype": dtype, "nullable": bool(missing)}
+    if missing:
+        rules["max_missing"] = infer_max_missing(missing)
     if is_identifier and values.is_unique:
         rules["unique"] = True
     present = values.dropna()
@@ -124,15 +145,39 @@ def schema_text(schema: dict[str, Any]) -> str:
     return HEADER + yaml.dump(lined, Dumper=SchemaDumper, sort_keys=False, allow_unicode=True, width=1000)
 
 
+def check_inferable(frame: pd.DataFrame, data: DataParams) -> None:
+    """Refuse, in one line naming the fix, data that no schema can be inferred from."""
+    source = data.source
+    if duplicates := duplicate_names(frame):
+        named = ", ".join(f"'{name}'" for name in duplicates)
+        raise PipelineError(
+            f"duplicate column {named} in {source}: give every column its own name, then run `make schema`"
+        )
+    if data.target not in frame.columns:
+        if frame.shape[1] == 1 and any(mark in str(frame.columns[0]) for mark in DELIMITERS):
+            raise PipelineError(
+                f"{source} is not comma-separated (the whole header is one column): "
+                "write it with commas between the columns, then run `make schema`"
+            )
+        raise PipelineError(
+            f"data.target '{data.target}' is not a column of {source} "
+            f"(its columns: {', '.join(map(str, frame.columns))}): set data.target in params.yaml "
+            "to the column the model predicts, or restore that column in the data"
+        )
+    if frame.empty:
+        raise PipelineError(f"{source} has no rows with a target: nothing to infer a schema from")
+
+
 def main() -> None:
     params = load_params()
-    frame = ingest(params.data)
-    if frame.empty:
-        raise PipelineError(f"{params.data.source} has no rows with a target: nothing to infer a schema from")
+    frame = ingest_source(params.data).frame
+    check_inferable(frame, params.data)
     inferred = infer_schema(frame, params.data, params.task)
     Schema.model_validate(inferred)
     with atomic_path(params.paths.data_schema) as output:
         output.write_text(schema_text(inferred), encoding="utf-8")
+    for name in frame.columns[frame.isna().all()]:
+        print(f"schema: warning: {name} has no values, and validate refuses an empty column", file=sys.stderr)
     print(
         f"schema: wrote {params.paths.data_schema} from {len(frame)} rows of {params.data.source}; "
         "review its bounds and categories, then commit it"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -13,11 +14,19 @@ import pandera.pandas as pa
 from .config import Params, load_params
 from .dataset import file_md5
 from .errors import PipelineError
+from .ingest import duplicate_names, looks_misdelimited, rows_without_target, with_written_names
 from .outputs import atomic_paths, json_text, markdown_table
 from .schema import ColumnRules, Schema, load_schema
 
 EXAMPLES = 3
-DELIMITERS = (";", "\t", "|")
+# Checks that hold whatever schema.yaml says (data that fails them cannot train a model),
+# as the error names what no schema allows.
+DATA_ONLY_CHECKS = {
+    "duplicate column": "a duplicate column name",
+    "empty": "an empty column",
+    "min_classes": "a target with one class",
+    "constant": "a constant target",
+}
 # pandera's names for the checks it runs itself, in the schema's own words.
 BUILT_IN_CHECKS = {
     "not_nullable": "nullable",
@@ -177,7 +186,7 @@ def dataset_failures(frame: pd.DataFrame, schema: Schema, params: Params) -> lis
                     [],
                 )
             )
-    if frame.shape[1] == 1 and any(mark in str(frame.columns[0]) for mark in DELIMITERS):
+    if looks_misdelimited(frame):
         found.append(
             Failure(
                 str(frame.columns[0]),
@@ -190,6 +199,73 @@ def dataset_failures(frame: pd.DataFrame, schema: Schema, params: Params) -> lis
             )
         )
     return found
+
+
+def quoted(value: Any) -> str:
+    """A value as a report quotes it: 'yes', 250.0 (not numpy's repr)."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.3g}%"
+
+
+def duplicate_failures(frame: pd.DataFrame) -> list[Failure]:
+    """One failure per name that more than one column of the header has."""
+    return [
+        Failure(
+            name,
+            "duplicate column",
+            "each column name once",
+            "hard",
+            0,
+            [f"{int((frame.columns == name).sum())} columns named '{name}'"],
+            [],
+        )
+        for name in duplicate_names(frame)
+    ]
+
+
+def missing_failures(frame: pd.DataFrame, schema: Schema) -> list[Failure]:
+    """Columns with no value at all (always hard), and columns missing more than max_missing allows."""
+    found: list[Failure] = []
+    if frame.empty:
+        return found  # min_rows reports an empty table
+    rows = len(frame)
+    for column in frame.columns:
+        missing = int(frame[column].isna().sum())
+        rules = schema.columns.get(str(column))
+        if missing == rows:
+            found.append(
+                Failure(str(column), "empty", "some values", "hard", 0, [f"all {rows:,} rows missing"], [])
+            )
+        elif rules is not None and rules.max_missing is not None and missing / rows > rules.max_missing:
+            found.append(
+                Failure(
+                    str(column),
+                    "max_missing",
+                    f"≤ {percent(rules.max_missing)} missing",
+                    severity(schema, str(column), "max_missing"),
+                    0,
+                    [f"{missing:,} of {rows:,} rows missing ({percent(missing / rows)})"],
+                    [],
+                )
+            )
+    return found
+
+
+def target_failures(frame: pd.DataFrame, params: Params) -> list[Failure]:
+    """A target no model can learn from: one class, or one value for a regression."""
+    target = params.data.target
+    if target not in frame.columns or frame.empty:
+        return []
+    values = frame[target].dropna().unique()
+    if len(values) != 1:
+        return []  # none at all is an empty column
+    value = quoted(values[0])
+    if params.task == "classification":
+        return [Failure(target, "min_classes", "at least 2 classes", "hard", 0, [f"only {value}"], [])]
+    return [Failure(target, "constant", "more than one value", "hard", 0, [f"every row {value}"], [])]
 
 
 def check_params_against(schema: Schema, params: Params) -> None:
@@ -206,19 +282,26 @@ def check_params_against(schema: Schema, params: Params) -> None:
 def validate(frame: pd.DataFrame, schema: Schema, params: Params) -> list[Failure]:
     """Every failed check, hard and soft."""
     check_params_against(schema, params)
+    duplicates = duplicate_failures(frame)
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    degenerate = [*target_failures(frame, params), *missing_failures(frame, schema)]
     pandera_schema, names = build_pandera(schema)
     try:
         pandera_schema.validate(frame, lazy=True)
         found = []
     except pa.errors.SchemaErrors as errors:
         found = failures_from(errors, schema, names)
-    return [*dataset_failures(frame, schema, params), *found]
+    return [*duplicates, *dataset_failures(frame, schema, params), *degenerate, *found]
 
 
 def count_checks(schema: Schema) -> int:
     """How many checks validate runs, for the report's headline."""
-    per_column = sum(2 + rules.unique + len(column_checks(rules)) for rules in schema.columns.values())
-    return per_column + 1 + (schema.dataset.min_class_share is not None)
+    per_column = sum(
+        3 + rules.unique + (rules.max_missing is not None) + len(column_checks(rules))
+        for rules in schema.columns.values()
+    )  # each column is also required, nullable or not, and not empty
+    # min_rows, duplicate names, the target's classes (or values), and the class balance
+    return per_column + 3 + (schema.dataset.min_class_share is not None)
 
 
 def verdict(failures: list[Failure], checks: int, rows: int) -> str:
@@ -234,8 +317,17 @@ def verdict(failures: list[Failure], checks: int, rows: int) -> str:
     return f"✅ all {checks} checks passed ({size})"
 
 
-def summary(failures: list[Failure], headline: str) -> str:
+def dropped_note(dropped: int | None, params: Params) -> str:
+    """How many rows ingest dropped for a missing target, when it dropped any."""
+    if not dropped:
+        return ""
+    return f"{dropped:,} row{'s' * (dropped != 1)} without a target ({params.data.target}) dropped by ingest"
+
+
+def summary(failures: list[Failure], headline: str, note: str = "") -> str:
     """The markdown a pull request comment includes as it is."""
+    if note:
+        headline = f"{headline}\n\n{note}."
     if not failures:
         return headline + "\n"
     rows = [
@@ -254,14 +346,20 @@ def summary(failures: list[Failure], headline: str) -> str:
 
 
 def read_ingested(params: Params) -> pd.DataFrame:
-    """The ingested table; an empty file is an empty table, for the checks to report on."""
+    """The ingested table under its header's names (duplicates too); an empty file is an empty table."""
     try:
-        return pd.read_csv(params.paths.ingested)
+        raw = params.paths.ingested.read_bytes()
+    except FileNotFoundError as error:
+        raise PipelineError(f"no {params.paths.ingested}: run the ingest stage first") from error
+    try:
+        return with_written_names(pd.read_csv(io.BytesIO(raw)), raw)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
 
-def report(frame: pd.DataFrame, failures: list[Failure], schema: Schema, params: Params) -> dict[str, Any]:
+def report(
+    frame: pd.DataFrame, failures: list[Failure], schema: Schema, params: Params, dropped: int | None = None
+) -> dict[str, Any]:
     """What validation.json records: the verdict, the data it judged (by hash) and every failure."""
     checks = count_checks(schema)
     return {
@@ -271,6 +369,7 @@ def report(frame: pd.DataFrame, failures: list[Failure], schema: Schema, params:
         "columns": frame.shape[1],
         "checks": checks,
         "data_md5": file_md5(params.paths.ingested),
+        "rows_without_target": dropped,
         "failures": [asdict(failure) for failure in failures],
     }
 
@@ -279,11 +378,17 @@ def hard_failure_message(hard: list[Failure], params: Params, shown: int = 12) -
     """The error the command ends with: each failed column and check, and what to do."""
     listed = "\n".join(f"  {failure.line()}" for failure in hard[:shown])
     more = f"\n  ... and {len(hard) - shown} more" if len(hard) > shown else ""
+    in_the_data = [name for check, name in DATA_ONLY_CHECKS.items() if any(f.check == check for f in hard)]
+    data_fix = (
+        f"\nNo schema allows {' or '.join(in_the_data)}: fix the data ({params.data.source})."
+        if in_the_data
+        else ""
+    )
     return (
         f"{len(hard)} hard check{'s' * (len(hard) != 1)} failed on {params.paths.ingested} "
         f"(details in {params.paths.validation_summary}):\n{listed}{more}\n"
         f"If the data changed on purpose, update {params.paths.data_schema} (`make schema` infers one) "
-        "and commit it."
+        f"and commit it.{data_fix}"
     )
 
 
@@ -292,14 +397,16 @@ def main() -> None:
     schema = load_schema(params.paths.data_schema)
     frame = read_ingested(params)
     failures = validate(frame, schema, params)
-    result = report(frame, failures, schema, params)
+    dropped = rows_without_target(params.paths.ingested, params.paths.ingest_counts)
+    result = report(frame, failures, schema, params, dropped)
+    note = dropped_note(dropped, params)
     with atomic_paths(params.paths.validation, params.paths.validation_summary) as (json_out, markdown_out):
         json_out.write_text(json_text(result), encoding="utf-8")
-        markdown_out.write_text(summary(failures, result["verdict"]), encoding="utf-8")
+        markdown_out.write_text(summary(failures, result["verdict"], note), encoding="utf-8")
     for failure in failures:
         if failure.severity == "soft":
             print(f"validate: warning: {failure.line()}", file=sys.stderr)
     hard = [failure for failure in failures if failure.severity == "hard"]
     if hard:
         raise PipelineError(hard_failure_message(hard, params))
-    print(f"validate: {result['verdict'].split(' ', 1)[1]}")
+    print(f"validate: {result['verdict'].split(' ', 1)[1]}" + (f"; {note}" if note else ""))
