@@ -59,6 +59,17 @@ def test_nothing_is_left_unrendered(project):
     assert leftovers == []
 
 
+def test_every_text_file_ends_with_one_newline(project):
+    """What the project's end-of-file hook demands, so `make lint` passes on the first commit."""
+    badly_ended = [
+        str(path.relative_to(project))
+        for path in project_files(project)
+        if (text := path.read_text(encoding="utf-8")) and (not text.endswith("\n") or text.endswith("\n\n"))
+    ]
+
+    assert badly_ended == []
+
+
 def test_ruff_finds_nothing_to_fix(project):
     check = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
