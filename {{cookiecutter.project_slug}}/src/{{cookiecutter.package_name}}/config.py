@@ -124,6 +124,7 @@ class Paths(Section):
     model: Path
     model_metadata: Path
     metrics: Path
+    metrics_provenance: Path
     plots: Path
     figures: Path
     pr_report: Path

@@ -12,6 +12,8 @@ from .repository import file_at
 
 # The artifact's name in dvc.yaml `artifacts:`, and so in every registry tag (model@v1.0.0).
 ARTIFACT = "model"
+# The key under which each result (model tests, metrics) names the model and data it describes.
+COMPUTED_FOR = "computed_for"
 
 
 def committed_yaml(commit: str, path: str) -> dict:
@@ -44,3 +46,11 @@ def file_md5(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def computed_for(model: Path, data: Path) -> dict[str, dict[str, str]]:
+    """Which model and data a result was computed from: the files actually read, hashed as DVC does."""
+    return {
+        "model": {"path": model.as_posix(), "md5": file_md5(model)},
+        "data": {"path": data.as_posix(), "md5": file_md5(data)},
+    }
