@@ -309,7 +309,9 @@ def test_promotions_are_tags_on_origin_and_gto_show_agrees(story):
 
 
 REFUSALS = {
-    "prod without staging": "v0.1.1 has never been in staging: promote it to staging first, or pass --force",
+    "prod without staging": (
+        "v0.1.1 has never been in staging: promote it to staging first, or override with a reason: OVERRIDE="
+    ),
     "unknown version": "model v9.9.9 is not registered (registered versions: v0.1.0, v0.1.1)",
     "unknown stage": "unknown stage 'qa': the stages are dev, staging, prod (see .gto)",
     "malformed version": "'0.1.1' is not a version: expected vMAJOR.MINOR.PATCH",
@@ -442,7 +444,8 @@ HAND_MADE = {
         ["the model tests failed for v0.3.0", "v0.3.0 has never been in staging: promote it to staging"],
     ),
     "deploy unregistered by hand": ("", ["is not a registered version of this repository"]),
-    "deploy deregistered by hand": ("v0.1.0", ["is not a registered version of this repository"]),
+    # Without its registration tag, GTO reads the version as the bare commit.
+    "deploy deregistered by hand": ("", ["is not a registered version of this repository"]),
 }
 
 

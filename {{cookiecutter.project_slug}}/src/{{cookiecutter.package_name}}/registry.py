@@ -1,8 +1,9 @@
 """The model registry: GTO's git tags, with this project's rules for registering and promoting.
 
-Commands `registry register|promote|rollback|describe|current`. Every tag is annotated and
-pushed to `origin`, so the registry and its audit trail are plain git: `gto show`,
-`gto history` or `git tag -n` read them anywhere.
+Commands `registry register|promote|rollback|describe|current|history`. Every tag is annotated
+and pushed to `origin`, so the registry and its audit trail are plain git: `gto show`,
+`gto history` or `git tag -n` read them anywhere. The rules a stage assignment must keep are
+in promotion_policy.py, which deploy checks again.
 """
 
 from __future__ import annotations
