@@ -17,6 +17,8 @@ from .conftest import PACKAGE, copy_project, project_env, run
 
 pytestmark = pytest.mark.slow
 
+OVERRIDE = "incident 42: staging is down, prod needs this fix now"
+
 ENV = project_env(DVC_NO_ANALYTICS="1")
 
 
@@ -33,6 +35,7 @@ class Story:
     steps: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
     tags_around: dict[str, tuple[str, str]] = field(default_factory=dict)
     shown: dict[str, dict] = field(default_factory=dict)
+    bundles_around: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
 
 def git(project: Path, *arguments: str) -> str:
@@ -69,11 +72,23 @@ def merge(story: Story, name: str, change, message: str) -> None:
     story.merges[name] = git(project, "rev-parse", "HEAD")
 
 
-def record_model_tests(project: Path) -> None:
-    """The model tests' committed verdict, which promotion reads at the version's commit."""
-    # Until the model tests stage writes this report, the story records a pass itself.
-    (project / "reports" / "model_tests.json").write_text(json.dumps({"passed": True}) + "\n")
-    (project / "reports" / "model_tests.md").write_text("# Model tests\n\nAll model tests passed.\n")
+def lock_md5(project: Path, path: str) -> str:
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    outs = [out for stage in lock["stages"].values() for out in stage.get("outs", [])]
+    return next(out["md5"] for out in outs if out["path"] == path)
+
+
+def record_model_tests(project: Path, passed: bool = True) -> None:
+    """The model tests' committed verdict for the current model and test data, which promotion reads."""
+    # The story records the verdict itself (make test-model takes longer), for the files dvc.lock names.
+    computed_for = {
+        "model": {"path": "models/model.skops", "md5": lock_md5(project, "models/model.skops")},
+        "data": {"path": "data/processed/test.csv", "md5": lock_md5(project, "data/processed/test.csv")},
+    }
+    report = {"passed": passed, "computed_for": computed_for}
+    (project / "reports" / "model_tests.json").write_text(json.dumps(report) + "\n")
+    verdict = "All model tests passed." if passed else "❌ 6 model tests failed"
+    (project / "reports" / "model_tests.md").write_text(f"# Model tests\n\n{verdict}\n")
 
 
 def first_model(project: Path) -> None:
@@ -92,6 +107,36 @@ def fewer_trees(project: Path) -> None:
     record_model_tests(project)
 
 
+def with_trees(project: Path, trees: int) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["model"]["hyperparameters"]["n_estimators"] = trees
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def stale_results(story: Story):
+    """Retrain, then test the model before evaluating it; commit without rerunning the model tests."""
+
+    def change(project: Path) -> None:
+        with_trees(project, 20)
+        run("uv", "run", "dvc", "repro", "train", cwd=project, env=ENV)
+        step(story, "test-model on stale metrics", "make", "test-model")
+        run("make", "pipeline", cwd=project, env=ENV)
+
+    return change
+
+
+def weak_model(project: Path) -> None:
+    with_trees(project, 3)
+    run("make", "pipeline", cwd=project, env=ENV)
+    record_model_tests(project, passed=False)
+
+
+def hand_tag(story: Story, tag: str, target: str, message: str) -> None:
+    """A stage tag written and pushed by hand, as anyone allowed to push tags could."""
+    git(story.project, "tag", "-a", tag, f"{target}^{{commit}}", "-m", message)
+    git(story.project, "push", "--quiet", "origin", f"refs/tags/{tag}")
+
+
 def step(story: Story, name: str, *command: str, env: dict[str, str] | None = None) -> None:
     """Run a command of the story, keeping what it printed and the tags before and after."""
     before = all_tags(story)
@@ -104,16 +149,24 @@ def show(story: Story) -> dict:
     return json.loads(shown.stdout)["model"]
 
 
-def deploy(story: Story, name: str, tag: str) -> None:
+def deploy(story: Story, name: str, tag: str, fetch: bool = True, **extra: str) -> None:
     """Deploy from a fresh clone of origin, as the deploy workflow does, to a directory publisher."""
-    git(story.deployer, "fetch", "--quiet", "--tags", "origin")
+    if fetch:
+        git(story.deployer, "fetch", "--quiet", "--tags", "origin")
     env = {
         **ENV,
+        **extra,
         "MODEL_PUBLISHER": str(story.deployer / "scripts" / "publish_directory.sh"),
         "MODEL_PUBLISH_DIR": str(story.published),
     }
     python = str(story.project / ".venv" / "bin" / "python")
+    bundles = story.deployer / "build" / "deploy"
+    before = sorted(path.name for path in bundles.glob("*")) if bundles.exists() else []
     story.steps[name] = run(python, "-m", PACKAGE, "deploy", tag, cwd=story.deployer, check=False, env=env)
+    story.bundles_around[name] = (
+        before,
+        sorted(path.name for path in bundles.glob("*")) if bundles.exists() else [],
+    )
 
 
 def stored_object(story: Story, md5: str) -> Path:
@@ -190,6 +243,28 @@ def story(ready_project, tmp_path_factory) -> Story:
     second.write_bytes(original)
     deploy(story, "deploy registration tag", "model@v0.1.0")
     deploy(story, "deploy malformed tag", "model#prod")
+
+    # Issue 18: results for another model, and stage tags made by hand (deploy checks the policy).
+    merge(story, "stale-results", stale_results(story), "Fewer trees again, model tests not rerun")
+    step(story, "register stale", "make", "register")
+    merge(story, "weak-model", weak_model, "A weak model")
+    step(story, "register weak", "make", "register")
+    run("make", "push", cwd=project, env=ENV)
+    step(story, "promote stale", "make", "promote", "VERSION=v0.2.0", "STAGE=staging")
+    step(story, "promote failed", "make", "promote", "VERSION=v0.3.0", "STAGE=staging")
+    step(story, "promote override", "make", "promote", "VERSION=v0.3.0", "STAGE=prod", f"OVERRIDE={OVERRIDE}")
+    prod_tag = run("make", "-s", "stage-tag", "STAGE=prod", cwd=project, env=ENV).stdout.strip()
+    story.shown["override tag"] = {"tag": prod_tag.removeprefix("tag=")}
+    hand_tag(story, "model#prod#20", "model@v0.3.0", "x")
+    hand_tag(story, "model#prod#21", story.merges["stale-results"] + "^2", "x")  # the unmerged branch commit
+    deploy(story, "deploy failed by hand", "model#prod#20")
+    deploy(story, "deploy unregistered by hand", "model#prod#21")
+    summary = root / "summary.md"
+    deploy(story, "deploy override", story.shown["override tag"]["tag"], GITHUB_STEP_SUMMARY=str(summary))
+    story.shown["summary"] = {"text": summary.read_text()}
+    step(story, "make history", "make", "history")
+    git(story.deployer, "tag", "-d", "model@v0.1.0")
+    deploy(story, "deploy deregistered by hand", "model#staging#1", fetch=False)
     return story
 
 
@@ -234,7 +309,9 @@ def test_promotions_are_tags_on_origin_and_gto_show_agrees(story):
 
 
 REFUSALS = {
-    "prod without staging": "v0.1.1 has never been in staging: promote it to staging first, or pass --force",
+    "prod without staging": (
+        "v0.1.1 has never been in staging: promote it to staging first, or override with a reason: OVERRIDE="
+    ),
     "unknown version": "model v9.9.9 is not registered (registered versions: v0.1.0, v0.1.1)",
     "unknown stage": "unknown stage 'qa': the stages are dev, staging, prod (see .gto)",
     "malformed version": "'0.1.1' is not a version: expected vMAJOR.MINOR.PATCH",
@@ -325,3 +402,89 @@ def test_deploy_refuses_a_tag_that_is_not_a_stage_assignment(story, name, messag
 
 def test_the_registry_commands_leave_the_working_tree_clean(story):
     assert git(story.project, "status", "--porcelain") == ""
+
+
+def test_metrics_computed_for_another_model_stop_the_model_tests(story):
+    result = story.steps["test-model on stale metrics"]
+
+    assert result.returncode != 0
+    assert "model-tests: error: reports/metrics.json was computed for another model" in result.stderr
+    assert "run `make pipeline` (its evaluate stage) to score this model" in result.stderr
+
+
+def test_model_tests_computed_for_another_model_refuse_the_promotion(story):
+    result = story.steps["promote stale"]
+    before, after = story.tags_around["promote stale"]
+
+    assert result.returncode != 0
+    assert "registry: error: reports/model_tests.json at " in result.stderr
+    assert "describes another model than v0.2.0's (its model md5 is " in result.stderr
+    assert "run `make test-model` on that commit and commit reports/model_tests.json" in result.stderr
+    assert "model tests passed" not in result.stdout
+    assert after == before
+
+
+def test_failed_model_tests_refuse_the_promotion_unless_overridden(story):
+    refused, overridden = story.steps["promote failed"], story.steps["promote override"]
+    tag = story.shown["override tag"]["tag"]
+    message = git(story.project, "tag", "-l", "--format=%(contents)", tag)
+
+    assert refused.returncode != 0
+    assert "the model tests failed for v0.3.0" in refused.stderr
+    assert "or override with a reason: OVERRIDE='why'" in refused.stderr
+    assert overridden.returncode == 0, overridden.stderr
+    assert f"override: {OVERRIDE}\n" in message
+    assert "overrides: v0.3.0 has never been in staging" in message
+    assert origin_tags(story)[tag] == story.merges["weak-model"]
+
+
+HAND_MADE = {
+    "deploy failed by hand": (
+        "v0.3.0",
+        ["the model tests failed for v0.3.0", "v0.3.0 has never been in staging: promote it to staging"],
+    ),
+    "deploy unregistered by hand": ("", ["is not a registered version of this repository"]),
+    # Without its registration tag, GTO reads the version as the bare commit.
+    "deploy deregistered by hand": ("", ["is not a registered version of this repository"]),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), HAND_MADE.items(), ids=HAND_MADE.keys())
+def test_deploy_refuses_a_hand_made_tag_that_breaks_the_policy_and_bundles_nothing(story, name, expected):
+    result = story.steps[name]
+    version, reasons = expected
+
+    assert result.returncode == 1, result.stdout
+    assert "breaks the promotion policy, refusing to deploy it" in result.stderr
+    for reason in reasons:
+        assert reason in result.stderr
+    assert "verified and bundled" not in result.stdout
+    before, after = story.bundles_around[name]
+    assert after == before
+    if version:
+        assert f"{version}" in result.stderr
+
+
+def test_an_override_in_the_tag_message_deploys_and_is_shown_in_the_output_summary_and_history(story):
+    result = story.steps["deploy override"]
+    tag = story.shown["override tag"]["tag"]
+
+    assert result.returncode == 0, result.stderr
+    assert f"deploy: OVERRIDE of the promotion policy by the tag message: {OVERRIDE}" in result.stdout
+    assert "overridden: the model tests failed for v0.3.0" in result.stdout
+    assert (story.published / "model@v0.3.0" / "model-v0.3.0-prod.tar.gz").exists()
+    assert f"**Override** of the promotion policy: {OVERRIDE}" in story.shown["summary"]["text"]
+    history = story.steps["make history"]
+    assert history.returncode == 0, history.stderr
+    assert f"| {tag} |" in history.stdout
+    assert f"OVERRIDE: {OVERRIDE}" in history.stdout
+    assert f"assignment(s) overrode the promotion policy: {tag}" in history.stdout
+
+
+def test_every_result_names_the_model_and_data_it_was_computed_for(story):
+    commit = story.merges["weak-model"]
+    provenance = json.loads(git(story.project, "show", f"{commit}:reports/metrics_provenance.json"))
+
+    assert provenance["computed_for"]["model"]["md5"] == model_md5_at(story, commit)
+    metrics = json.loads(git(story.project, "show", f"{commit}:reports/metrics.json"))
+    assert all(isinstance(value, float) for value in metrics.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -170,3 +171,19 @@ def test_the_templates_own_ci_is_clean_too():
 
         assert result.returncode == 0, result.stdout + result.stderr
     assert "run: make test" in ci.read_text()
+
+
+def test_the_tag_ruleset_lets_only_maintainers_and_admins_write_registry_tags(bake_once):
+    project = bake_once()
+    ruleset = json.loads((project / ".github" / "rulesets" / "model-tags.json").read_text())
+    readme = (project / "README.md").read_text()
+
+    assert ruleset["target"] == "tag"
+    assert ruleset["enforcement"] == "active"
+    assert set(ruleset["conditions"]["ref_name"]["include"]) == {"refs/tags/model@*", "refs/tags/model#*"}
+    assert sorted(rule["type"] for rule in ruleset["rules"]) == ["creation", "deletion", "update"]
+    assert ruleset["bypass_actors"] == [
+        {"actor_id": 2, "actor_type": "RepositoryRole", "bypass_mode": "always"},
+        {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"},
+    ]
+    assert "gh api -X POST repos/OWNER/REPO/rulesets --input .github/rulesets/model-tags.json" in readme

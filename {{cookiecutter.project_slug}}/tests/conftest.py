@@ -86,6 +86,7 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
             "model": str(root / "models/model.skops"),
             "model_metadata": str(root / "models/model.json"),
             "metrics": str(root / "reports/metrics.json"),
+            "metrics_provenance": str(root / "reports/metrics_provenance.json"),
             "plots": str(root / "reports/plots"),
             "figures": str(root / "reports/figures"),
             "pr_report": str(root / "reports/pr_report.md"),

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from {{ cookiecutter.package_name }}.dataset import features_and_target
@@ -49,9 +51,11 @@ def test_outputs_are_written_together(fitted, params):
     model, features, target = fitted
     tables = plot_tables(model, features, target, params)
 
-    write_outputs(score(model, features, target, params.task), tables, params)
+    provenance = {"computed_for": {"model": {"md5": "a" * 32}, "data": {"md5": "b" * 32}}}
+    write_outputs(score(model, features, target, params.task), tables, params, provenance)
 
     assert params.paths.metrics.read_text().startswith("{")
+    assert json.loads(params.paths.metrics_provenance.read_text()) == provenance
     assert {path.stem for path in params.paths.plots.glob("*.csv")} == EXPECTED_PLOTS[params.task]
     figures = list(params.paths.figures.glob("*.png"))
     assert {path.stem for path in figures} == EXPECTED_PLOTS[params.task]

@@ -4,6 +4,8 @@ import subprocess
 import pytest
 
 from {{ cookiecutter.package_name }}.dataset import features_and_target
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.model_artifact import computed_for
 from {{ cookiecutter.package_name }}.model_store import load_model, save_model
 from {{ cookiecutter.package_name }}.model_tests import (
     behaviour_outcomes,
@@ -88,10 +90,15 @@ def test_a_metric_below_the_base_branch_fails_with_both_numbers(params, tmp_path
     assert level[0].status == "passed"
 
 
+def write_metrics(params, scores, provenance):
+    params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.metrics.write_text(json.dumps(scores))
+    params.paths.metrics_provenance.write_text(json.dumps({"computed_for": provenance}))
+
+
 @pytest.mark.usefixtures("trained")
 def test_the_report_lists_failures_first_and_latency_is_measured(params):
-    params.paths.metrics.parent.mkdir(parents=True)
-    params.paths.metrics.write_text(json.dumps({"roc_auc": 0.1, "r2": 0.1}))
+    write_metrics(params, {"roc_auc": 0.1, "r2": 0.1}, computed_for(params.paths.model, params.paths.test))
 
     outcomes, _, latency = run_model_tests(params)
     text = summary(outcomes)
@@ -100,3 +107,23 @@ def test_the_report_lists_failures_first_and_latency_is_measured(params):
     assert text.splitlines()[4].startswith("| ❌ | gate |")
     assert set(latency) == {"per_row", "per_batch_of_1000"}
     assert "latency" not in text  # it changes every run, so it stays out of git-tracked reports
+
+
+@pytest.mark.usefixtures("trained")
+@pytest.mark.parametrize("stale", ["model", "data"])
+def test_metrics_computed_for_another_model_or_data_are_refused(params, stale):
+    provenance = computed_for(params.paths.model, params.paths.test)
+    provenance[stale]["md5"] = "0" * 32
+    write_metrics(params, {"roc_auc": 0.9, "r2": 0.9}, provenance)
+
+    with pytest.raises(PipelineError, match=f"was computed for another {stale} .*run `make pipeline`"):
+        run_model_tests(params)
+
+
+@pytest.mark.usefixtures("trained")
+def test_metrics_that_do_not_say_what_they_were_computed_for_are_refused(params):
+    params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.metrics.write_text(json.dumps({"roc_auc": 0.9, "r2": 0.9}))
+
+    with pytest.raises(PipelineError, match="records md5 none"):
+        run_model_tests(params)

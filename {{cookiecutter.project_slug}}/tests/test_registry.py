@@ -9,13 +9,13 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.promotion_policy import gate_stage
 from {{ cookiecutter.package_name }}.registry import (
     MODEL_TESTS_REPORT,
     ROLLBACK,
     Event,
     check_model_tests,
     chosen_bump,
-    gate_stage,
     next_version,
     stage_lineage,
 )
@@ -118,8 +118,21 @@ def test_the_registry_command_refuses_a_missing_action(capsys):
     assert "the following arguments are required: action" in capsys.readouterr().err
 
 
+MODEL_MD5, DATA_MD5 = "ab" * 16, "cd" * 16
+COMPUTED_FOR = {"model": {"md5": MODEL_MD5}, "data": {"md5": DATA_MD5}}
+LOCK = (
+    "stages:\n  split:\n    outs:\n    - path: data/processed/test.csv\n      md5: " + DATA_MD5 + "\n"
+    "  train:\n    outs:\n    - path: models/model.skops\n      md5: " + MODEL_MD5 + "\n"
+)
+RESULTS = {
+    "dvc.lock": LOCK,
+    "reports/metrics_provenance.json": json.dumps({"computed_for": COMPUTED_FOR}),
+}
+
+
 def test_a_version_whose_committed_model_tests_passed_may_be_promoted(repository, capsys):
-    version_commit = commit(repository, {MODEL_TESTS_REPORT: json.dumps({"passed": True})})
+    report = json.dumps({"passed": True, "computed_for": COMPUTED_FOR})
+    version_commit = commit(repository, {**RESULTS, MODEL_TESTS_REPORT: report})
 
     check_model_tests("v0.1.0", version_commit)
 
@@ -129,14 +142,18 @@ def test_a_version_whose_committed_model_tests_passed_may_be_promoted(repository
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({MODEL_TESTS_REPORT: json.dumps({"passed": False})}, "the model tests failed for v0.1.0"),
+        (
+            {MODEL_TESTS_REPORT: json.dumps({"passed": False, "computed_for": COMPUTED_FOR})},
+            "the model tests failed for v0.1.0",
+        ),
+        ({MODEL_TESTS_REPORT: json.dumps({"passed": True})}, "describes another model than v0.1.0's"),
         ({MODEL_TESTS_REPORT: "[]"}, "is not a model test report"),
         ({"README.md": "no report"}, "v0.1.0 has no model test results"),
     ],
-    ids=["failed", "unreadable", "missing"],
+    ids=["failed", "unnamed model", "unreadable", "missing"],
 )
 def test_a_version_without_passing_model_tests_is_refused(repository, files, message):
-    version_commit = commit(repository, files)
+    version_commit = commit(repository, {**RESULTS, **files})
 
     with pytest.raises(PipelineError, match=message):
         check_model_tests("v0.1.0", version_commit)

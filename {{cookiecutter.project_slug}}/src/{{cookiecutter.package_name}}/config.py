@@ -125,6 +125,7 @@ class Paths(Section):
     model: Path
     model_metadata: Path
     metrics: Path
+    metrics_provenance: Path
     plots: Path
     figures: Path
     pr_report: Path

@@ -34,8 +34,9 @@ from .model_artifact import (
 from .model_card import CardFacts, render
 from .model_release import fetch_release_asset
 from .outputs import json_text
-from .registry import MODEL_TESTS_REPORT, registry_events, tag_event
-from .repository import file_at
+from .promotion_policy import Violation, committed_results, explain, override_reason, violations
+from .registry import MODEL_TESTS_REPORT, known_stages, registry_events, tag_event
+from .repository import file_at, git
 
 BUNDLES = Path("build/deploy")
 DEFAULT_PUBLISHER = "scripts/publish_github_release.sh"
@@ -211,6 +212,63 @@ def publish(publisher: str, archive: Path, assigned: Assigned) -> None:
         raise PipelineError(f"the publisher {publisher} failed (exit {result.returncode})")
 
 
+def tag_message(tag: str) -> str:
+    """The full message of an annotated tag (empty for a lightweight one)."""
+    return git("tag", "--list", "--format=%(contents)", tag).strip()
+
+
+def summarize(lines: list[str]) -> None:
+    """Append to the workflow run's summary when there is one (GitHub Actions sets the variable)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n\n")
+
+
+def check_policy(assigned: Assigned) -> str | None:
+    """Refuse a tag that breaks the promotion policy, unless its message overrides it; return the override."""
+    events = registry_events()
+    position = next((index for index, event in enumerate(events) if event.tag == assigned.tag), len(events))
+    found = violations(
+        events[:position],
+        known_stages(assigned.stage),
+        assigned.version,
+        assigned.stage,
+        assigned.commit,
+        committed_results(assigned.commit),
+    )
+    reason = override_reason(tag_message(assigned.tag))
+    heading = f"## Deploy {assigned.tag}: {ARTIFACT} {assigned.version} to {assigned.stage}"
+    fixed = [violation for violation in found if not violation.overridable]
+    if fixed or (found and not reason):
+        summarize([heading, "", "❌ Refused by the promotion policy:", "", *bullets(found)])
+        hint = (
+            ""
+            if fixed
+            else "\n(an assignment made on purpose says so in its tag message: a line `override: <reason>`, "
+            "as `make promote ... OVERRIDE='reason'` writes)"
+        )
+        raise PipelineError(
+            f"'{assigned.tag}' breaks the promotion policy, refusing to deploy it:\n  {explain(found)}{hint}"
+        )
+    if found:
+        print(f"deploy: OVERRIDE of the promotion policy by the tag message: {reason}")
+        for violation in found:
+            print(f"deploy:   overridden: {violation.reason}")
+        summarize([heading, "", f"⚠️ **Override** of the promotion policy: {reason}", "", *bullets(found)])
+        return reason
+    print(
+        f"deploy: {assigned.tag} keeps the promotion policy "
+        "(registered, model tests passed for its model, stage order)"
+    )
+    summarize([heading, "", "✅ Registered, model tests passed for this model and data, stage order kept."])
+    return None
+
+
+def bullets(found: list[Violation]) -> list[str]:
+    return [f"- {violation.rule}: {violation.reason}" for violation in found]
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog=f"python -m {__package__} deploy", description=__doc__)
     root.add_argument("tag", help=f"a stage assignment tag, such as '{ARTIFACT}#prod#3'")
@@ -226,8 +284,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> None:
     arguments = parser().parse_args(argv)
     assigned = read_tag(arguments.tag)
+    override = check_policy(assigned)
     archive = build_bundle(assigned, BUNDLES)
     print(f"deploy: {ARTIFACT} {assigned.version} for {assigned.stage} verified and bundled in {archive}")
     if not arguments.bundle_only:
         publish(arguments.publisher, archive, assigned)
         print(f"deploy: published with {arguments.publisher}")
+    if override:
+        print(f"deploy: deployed under an override of the promotion policy: {override}")

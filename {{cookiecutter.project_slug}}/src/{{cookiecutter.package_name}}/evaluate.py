@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from sklearn import metrics
 from sklearn.inspection import permutation_importance
@@ -11,6 +13,7 @@ from sklearn.preprocessing import label_binarize
 from .config import Params, Task, load_params
 from .dataset import features_and_target, read_table
 from .figures import draw_figures
+from .model_artifact import COMPUTED_FOR, computed_for
 from .model_store import load_model
 from .outputs import atomic_paths, json_text
 
@@ -114,13 +117,24 @@ def plot_tables(
     }
 
 
-def write_outputs(scores: dict[str, float], tables: dict[str, pd.DataFrame], params: Params) -> None:
-    """Write metrics, plot tables and their PNG renderings: all of them, or none."""
+def write_outputs(
+    scores: dict[str, float], tables: dict[str, pd.DataFrame], params: Params, provenance: dict[str, Any]
+) -> None:
+    """Write metrics, what they were computed for, plot tables and their PNG renderings: all, or none.
+
+    The provenance is a file of its own: DVC reads every key of a metrics file, strings
+    included, and `dvc metrics diff` would list md5s as metrics.
+    """
     figures = draw_figures(tables)
     table_paths = [params.paths.plots / f"{name}.csv" for name in tables]
     figure_paths = [params.paths.figures / f"{name}.png" for name in figures]
-    with atomic_paths(params.paths.metrics, *table_paths, *figure_paths) as (metrics_out, *outputs):
+    with atomic_paths(params.paths.metrics, params.paths.metrics_provenance, *table_paths, *figure_paths) as (
+        metrics_out,
+        provenance_out,
+        *outputs,
+    ):
         metrics_out.write_text(json_text(scores), encoding="utf-8")
+        provenance_out.write_text(json_text(provenance), encoding="utf-8")
         for table, output in zip(tables.values(), outputs[: len(tables)], strict=True):
             table.to_csv(output, index=False, float_format="%.6g")
         for figure, output in zip(figures.values(), outputs[len(tables) :], strict=True):
@@ -132,5 +146,9 @@ def main() -> None:
     model = load_model(params.paths.model)
     features, target = features_and_target(read_table(params.paths.test), params.data)
     scores = score(model, features, target, params.task)
-    write_outputs(scores, plot_tables(model, features, target, params), params)
+    provenance = {
+        "metrics": params.paths.metrics.as_posix(),
+        COMPUTED_FOR: computed_for(params.paths.model, params.paths.test),
+    }
+    write_outputs(scores, plot_tables(model, features, target, params), params, provenance)
     print("evaluate: " + ", ".join(f"{name}={value:.4f}" for name, value in scores.items()))

@@ -13,6 +13,8 @@ from .repository import file_at
 
 # The artifact's name in dvc.yaml `artifacts:`, and so in every registry tag (model@v1.0.0).
 ARTIFACT = "model"
+# The key under which each result (model tests, metrics) names the model and data it describes.
+COMPUTED_FOR = "computed_for"
 
 
 def committed_yaml(commit: str, path: str) -> dict:
@@ -69,3 +71,11 @@ def dvc_reason(stderr: str) -> str:
             lines.append(line.strip())
     errors = [line for line in lines if line.startswith("ERROR")]
     return (errors or lines or ["no output"])[-1].removeprefix("ERROR: ")
+
+
+def computed_for(model: Path, data: Path) -> dict[str, dict[str, str]]:
+    """Which model and data a result was computed from: the files actually read, hashed as DVC does."""
+    return {
+        "model": {"path": model.as_posix(), "md5": file_md5(model)},
+        "data": {"path": data.as_posix(), "md5": file_md5(data)},
+    }

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from .config import Params, load_params
 from .dataset import features_and_target, read_table
 from .errors import PipelineError
+from .model_artifact import COMPUTED_FOR, computed_for
 from .model_store import load_model, untrusted_types
 from .outputs import atomic_paths, json_text, markdown_table
 
@@ -303,13 +304,33 @@ def summary(outcomes: list[Outcome]) -> str:
     return f"{verdict(outcomes)}\n\n{table}"
 
 
-def run_model_tests(params: Params) -> tuple[list[Outcome], list[dict[str, Any]], dict[str, float]]:
+def current_metrics(params: Params, tested: dict[str, dict[str, str]]) -> dict[str, float]:
+    """The evaluate stage's metrics, refused unless they were computed for the model and data under test."""
+    metrics_path, provenance_path = params.paths.metrics, params.paths.metrics_provenance
+    if not metrics_path.is_file():
+        raise PipelineError(f"no {metrics_path}: run the pipeline first (make pipeline)")
+    recorded = {}
+    if provenance_path.is_file():
+        recorded = json.loads(provenance_path.read_text(encoding="utf-8")).get(COMPUTED_FOR) or {}
+    for key, used in tested.items():
+        md5 = (recorded.get(key) or {}).get("md5")
+        if md5 != used["md5"]:
+            raise PipelineError(
+                f"{metrics_path} was computed for another {key} ({provenance_path} records md5 "
+                f"{md5 or 'none'}, {used['path']} is {used['md5']}), so its gates would judge another "
+                "model: run `make pipeline` (its evaluate stage) to score this model, then `make test-model`"
+            )
+    return json.loads(metrics_path.read_text(encoding="utf-8"))
+
+
+def run_model_tests(
+    params: Params, tested: dict[str, dict[str, str]] | None = None
+) -> tuple[list[Outcome], list[dict[str, Any]], dict[str, float]]:
     """Every model test, the slice table and the latency figures."""
+    tested = tested or computed_for(params.paths.model, params.paths.test)
+    scores = current_metrics(params, tested)
     model = load_model(params.paths.model)
     features, target = features_and_target(read_table(params.paths.test), params.data)
-    if not params.paths.metrics.is_file():
-        raise PipelineError(f"no {params.paths.metrics}: run the pipeline first (make pipeline)")
-    scores = json.loads(params.paths.metrics.read_text(encoding="utf-8"))
     slices = slice_table(model, features, target, params)
     outcomes = [
         *sanity_outcomes(model, features, params),
@@ -324,9 +345,13 @@ def run_model_tests(params: Params) -> tuple[list[Outcome], list[dict[str, Any]]
 
 def main() -> None:
     params = load_params()
-    outcomes, slices, latency = run_model_tests(params)
+    # The md5s of the files the tests read, as dvc.lock records them: promotion and deploy
+    # accept this report only for the model and test data it names.
+    tested = computed_for(params.paths.model, params.paths.test)
+    outcomes, slices, latency = run_model_tests(params, tested)
     report = {
         "passed": all(outcome.status != "failed" for outcome in outcomes),
+        COMPUTED_FOR: tested,
         "verdict": verdict(outcomes),
         "base_ref": base_ref(params),
         "tests": [asdict(outcome) for outcome in outcomes],

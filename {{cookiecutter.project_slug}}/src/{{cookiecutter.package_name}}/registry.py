@@ -1,21 +1,19 @@
 """The model registry: GTO's git tags, with this project's rules for registering and promoting.
 
-Commands `registry register|promote|rollback|describe|current`. Every tag is annotated and
-pushed to `origin`, so the registry and its audit trail are plain git: `gto show`,
-`gto history` or `git tag -n` read them anywhere.
+Commands `registry register|promote|rollback|describe|current|history`. Every tag is annotated
+and pushed to `origin`, so the registry and its audit trail are plain git: `gto show`,
+`gto history` or `git tag -n` read them anywhere. The rules a stage assignment must keep are
+in promotion_policy.py, which deploy checks again.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 
 from gto import api as gto
 from gto.base import BaseEvent
@@ -23,7 +21,18 @@ from gto.exceptions import GTOException
 
 from .errors import PipelineError
 from .model_artifact import ARTIFACT, artifact_path, recorded_md5
-from .repository import file_at, has_remote, is_ancestor, push_tag, resolve
+from .outputs import markdown_table
+from .promotion_policy import (
+    Event,
+    Violation,
+    committed_results,
+    explain,
+    override_reason,
+    registrations,
+    results_violations,
+    violations,
+)
+from .repository import has_remote, is_ancestor, push_tag, resolve
 
 BUMPS = ("major", "minor", "patch")
 DEFAULT_BUMP = "minor"
@@ -33,25 +42,6 @@ VERSION = re.compile(r"v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 MODEL_TESTS_REPORT = "reports/model_tests.json"
 # Rollback tags say so in their message, which is how a later rollback knows to go further back.
 ROLLBACK = "Roll back"
-
-
-@dataclass(frozen=True)
-class Event:
-    """One registry tag: a registration (`model@v1.0.0`) or an assignment (`model#prod#3`)."""
-
-    kind: str
-    version: str
-    stage: str | None
-    commit: str
-    tag: str
-    message: str
-    timestamp: datetime
-
-    @property
-    def counter(self) -> int:
-        """GTO's sequence number of an assignment tag (0 for others), which breaks ties in time."""
-        found = re.search(r"#(\d+)$", self.tag)
-        return int(found.group(1)) if found else 0
 
 
 @contextmanager
@@ -128,11 +118,6 @@ def chosen_bump(explicit: str | None, labels: str) -> str:
     return asked[0] if asked else DEFAULT_BUMP
 
 
-def registrations(events: list[Event]) -> dict[str, Event]:
-    """Registered versions, oldest first."""
-    return {event.version: event for event in events if event.kind == "registration"}
-
-
 def stage_lineage(events: list[Event], stage: str) -> list[str]:
     """The versions that held a stage, oldest first, without those rolled back since."""
     held: list[str] = []
@@ -146,36 +131,12 @@ def stage_lineage(events: list[Event], stage: str) -> list[str]:
     return held
 
 
-def gate_stage(stages: list[str], stage: str) -> str | None:
-    """The stage a version must have been in before this one: the last stage needs the one before."""
-    if len(stages) >= 2 and stage == stages[-1]:
-        return stages[-2]
-    return None
-
-
-def was_in(events: list[Event], version: str, stage: str) -> bool:
-    """Whether the version was ever assigned to the stage."""
-    return any(
-        event.kind == "assignment" and event.stage == stage and event.version == version for event in events
-    )
-
-
 def check_model_tests(version: str, commit: str) -> None:
-    """Refuse a version whose committed model test report is missing or not a pass."""
-    text = file_at(commit, MODEL_TESTS_REPORT)
-    where = f"{MODEL_TESTS_REPORT} at {commit[:7]}"
-    if text is None:
-        raise PipelineError(
-            f"{version} has no model test results ({MODEL_TESTS_REPORT} is not in its commit {commit[:7]}): "
-            "run `make test-model` on that commit and commit the report"
-        )
-    try:
-        passed = json.loads(text).get("passed")
-    except (json.JSONDecodeError, AttributeError) as error:
-        raise PipelineError(f"{where} is not a model test report: {error}") from error
-    if passed is not True:
-        raise PipelineError(f"the model tests failed for {version} ({where}): it cannot be promoted")
-    print(f"registry: model tests passed for {version} (read from {where})")
+    """Refuse a version whose committed model tests did not pass for exactly its model and data."""
+    found = results_violations(version, commit, committed_results(commit))
+    if found:
+        raise PipelineError(explain(found))
+    print(f"registry: model tests passed for {version} (read from {MODEL_TESTS_REPORT} at {commit[:7]})")
 
 
 def wait_past(events: list[Event]) -> None:
@@ -236,8 +197,8 @@ def assign(version: str, stage: str, message: str, events: list[Event]) -> None:
     publish(event.tag)
 
 
-def promote(version: str, stage: str, force: bool) -> None:
-    """Assign a registered, tested version to a stage, in promotion order unless forced."""
+def promote(version: str, stage: str, override: str | None) -> None:
+    """Assign a registered, tested version to a stage, in promotion order, unless overridden with a reason."""
     version_key(version)
     stages = known_stages(stage)
     events = registry_events()
@@ -249,17 +210,27 @@ def promote(version: str, stage: str, force: bool) -> None:
     if lineage and lineage[-1] == version:
         print(f"registry: {version} is already in {stage}: nothing to do")
         return
+    commit = registered[version].commit
+    found = violations(events, stages, version, stage, commit, committed_results(commit))
     message = f"Promote {version} to {stage}"
-    gate = gate_stage(stages, stage)
-    if gate and not was_in(events, version, gate):
-        if not force:
-            raise PipelineError(
-                f"{version} has never been in {gate}: promote it to {gate} first, "
-                f"or pass --force to skip {gate} (the tag message records it)"
-            )
-        message += f" (forced: never in {gate})"
-    check_model_tests(version, registered[version].commit)
+    if found:
+        fixed = [violation for violation in found if not violation.overridable]
+        if fixed or not override:
+            hint = "" if fixed else ", or override with a reason: OVERRIDE='why' (the tag message records it)"
+            raise PipelineError(explain(fixed or found) + hint)
+        message += overridden_note(override, found)
+        print(f"registry: OVERRIDE ({override}) of: {explain(found)}")
+    else:
+        print(f"registry: model tests passed for {version} (read from {MODEL_TESTS_REPORT} at {commit[:7]})")
     assign(version, stage, message, events)
+
+
+def overridden_note(reason: str, found: list[Violation]) -> str:
+    """The tag message's body: the documented `override:` line, then each rule it overrides."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise PipelineError("an override needs a reason: OVERRIDE='why this version may skip the policy'")
+    return f"\n\noverride: {reason}\n" + "".join(f"overrides: {violation.reason}\n" for violation in found)
 
 
 def rollback(stage: str) -> None:
@@ -307,6 +278,36 @@ def current(stage: str) -> None:
     print(f"tag={assignments[-1].tag}")
 
 
+def history() -> None:
+    """The audit trail: every registration and assignment, who made it, and any override of the policy."""
+    with gto_errors():
+        entries = gto.history(".", ARTIFACT, ascending=True)
+    rows = []
+    for entry in entries:
+        if entry["event"] not in {"registration", "assignment", "unassignment", "deregistration"}:
+            continue
+        message = entry["message"].strip()
+        reason = override_reason(message)
+        rows.append(
+            [
+                entry["timestamp"].strftime("%Y-%m-%d %H:%M:%S"),
+                entry["event"],
+                entry["version"],
+                entry.get("stage") or "",
+                entry["ref"],
+                entry.get("author") or "",
+                f"OVERRIDE: {reason}" if reason else message.splitlines()[0] if message else "",
+            ]
+        )
+    print(markdown_table(["when", "event", "version", "stage", "tag", "by", "message"], rows), end="")
+    overridden = [row for row in rows if row[-1].startswith("OVERRIDE: ")]
+    if overridden:
+        print(
+            f"\n{len(overridden)} assignment(s) overrode the promotion policy: "
+            + ", ".join(row[4] for row in overridden)
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     """Sub-commands of `registry`."""
     root = argparse.ArgumentParser(prog=f"python -m {__package__} registry", description=__doc__)
@@ -321,11 +322,16 @@ def parser() -> argparse.ArgumentParser:
     promoting = commands.add_parser("promote", help="Assign a registered version to a stage.")
     promoting.add_argument("version", help="vMAJOR.MINOR.PATCH")
     promoting.add_argument("stage")
-    promoting.add_argument("--force", action="store_true", help="skip the stage that must come first")
+    promoting.add_argument(
+        "--force",
+        metavar="REASON",
+        help="override the policy (stage order, model tests); the tag message records the reason",
+    )
     rolling = commands.add_parser("rollback", help="Assign a stage's previous version again.")
     rolling.add_argument("stage")
     describing = commands.add_parser("describe", help="Print what a registry tag records (key=value).")
     describing.add_argument("tag")
+    commands.add_parser("history", help="Print the audit trail, overrides of the promotion policy included.")
     naming = commands.add_parser("current", help="Print the tag of a stage's current assignment.")
     naming.add_argument("stage")
     return root
@@ -339,6 +345,8 @@ def main(argv: list[str]) -> None:
         promote(arguments.version, arguments.stage, arguments.force)
     elif arguments.action == "rollback":
         rollback(arguments.stage)
+    elif arguments.action == "history":
+        history()
     elif arguments.action == "describe":
         describe(arguments.tag)
     else:

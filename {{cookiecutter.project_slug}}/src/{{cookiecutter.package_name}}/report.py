@@ -153,6 +153,11 @@ def direction(metric: str, change: float | None) -> str:
     return "▲ better" if better else "▼ worse"
 
 
+def is_score(value: Any) -> bool:
+    """A metric value worth a row: a number (DVC also lists the md5s of the metrics' provenance)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def metrics_section(base: str | None, base_branch: str) -> list[str]:
     """Every metric of this run, with its value on the base branch and the change."""
     lines = ["## Metrics", ""]
@@ -168,6 +173,12 @@ def metrics_section(base: str | None, base_branch: str) -> list[str]:
         rows = dvc_answer(
             f"compare the metrics with {base}", lambda repo: repo.metrics.diff(a_rev=base, all=True)
         ).get("diff", {})
+    # Provenance (which model the metrics are for) is listed by DVC too, but is no score.
+    rows = {
+        path: scores
+        for path, metrics in rows.items()
+        if (scores := {name: values for name, values in metrics.items() if any(map(is_score, values.values()))})
+    }
     lines += [f"| Metric | `{base_branch}` | this branch | change | |", "|---|---:|---:|---:|---|"]
     for path, metrics in sorted(rows.items()):
         for name, values in sorted(metrics.items()):
