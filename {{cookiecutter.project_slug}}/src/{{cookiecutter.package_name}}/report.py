@@ -158,6 +158,11 @@ def is_score(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def scores_only(metrics: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The metrics that are scores: DVC also lists the provenance (which model they are for)."""
+    return {name: values for name, values in metrics.items() if any(map(is_score, values.values()))}
+
+
 def metrics_section(base: str | None, base_branch: str) -> list[str]:
     """Every metric of this run, with its value on the base branch and the change."""
     lines = ["## Metrics", ""]
@@ -173,12 +178,7 @@ def metrics_section(base: str | None, base_branch: str) -> list[str]:
         rows = dvc_answer(
             f"compare the metrics with {base}", lambda repo: repo.metrics.diff(a_rev=base, all=True)
         ).get("diff", {})
-    # Provenance (which model the metrics are for) is listed by DVC too, but is no score.
-    rows = {
-        path: scores
-        for path, metrics in rows.items()
-        if (scores := {name: values for name, values in metrics.items() if any(map(is_score, values.values()))})
-    }
+    rows = {path: scores for path, metrics in rows.items() if (scores := scores_only(metrics))}
     lines += [f"| Metric | `{base_branch}` | this branch | change | |", "|---|---:|---:|---:|---|"]
     for path, metrics in sorted(rows.items()):
         for name, values in sorted(metrics.items()):
