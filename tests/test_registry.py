@@ -234,6 +234,10 @@ def story(ready_project, tmp_path_factory) -> Story:
 
     # Deploys, from a clone that has none of the project's DVC cache.
     run("git", "clone", "--quiet", str(story.origin), str(story.deployer), cwd=root, env=ENV)
+    # What the monitor workflow watches: the version the furthest assigned stage (prod) holds.
+    served = run("make", "checkout-served", cwd=story.deployer, env=ENV)
+    story.shown["served"] = {"stdout": served.stdout, "head": git(story.deployer, "rev-parse", "HEAD")}
+    git(story.deployer, "checkout", "--quiet", "main")
     deploy(story, "deploy rollback", "model#prod#5")
     second = stored_object(story, model_md5_at(story, story.merges["fewer-trees"]))
     original = second.read_bytes()
@@ -338,6 +342,13 @@ def test_rollback_assigns_the_previous_version_of_the_stage_again(story):
         git(story.project, "tag", "-l", "--format=%(contents:subject)", "model#prod#5")
         == "Roll back prod from v0.1.1 to v0.1.0"
     )
+
+
+def test_the_monitor_checks_out_the_version_prod_serves(story):
+    served = story.shown["served"]
+
+    assert served["head"] == story.merges["first-model"]
+    assert "registry: watching v0.1.0, which prod holds (model#prod#5" in served["stdout"]
 
 
 def test_the_workflows_read_a_tags_event_and_a_stages_tag_as_outputs(story):

@@ -32,7 +32,7 @@ from .promotion_policy import (
     results_violations,
     violations,
 )
-from .repository import has_remote, is_ancestor, push_tag, resolve
+from .repository import git, has_remote, is_ancestor, push_tag, resolve
 
 BUMPS = ("major", "minor", "patch")
 DEFAULT_BUMP = "minor"
@@ -278,6 +278,19 @@ def current(stage: str) -> None:
     print(f"tag={assignments[-1].tag}")
 
 
+def checkout_served() -> None:
+    """Check out the commit of the version the furthest stage holds, so the monitor watches what is served."""
+    with gto_errors():
+        stages = list(gto.get_stages(".", allowed=True))
+    current_by_stage = {event.stage: event for event in registry_events() if event.kind == "assignment"}
+    served = next((current_by_stage[stage] for stage in reversed(stages) if stage in current_by_stage), None)
+    if served is None:
+        print("registry: no version is assigned to a stage yet: watching this checkout's model")
+        return
+    git("checkout", "--quiet", "--detach", served.commit)
+    print(f"registry: watching {served.version}, which {served.stage} holds ({served.tag}, {served.commit[:7]})")
+
+
 def history() -> None:
     """The audit trail: every registration and assignment, who made it, and any override of the policy."""
     with gto_errors():
@@ -332,6 +345,7 @@ def parser() -> argparse.ArgumentParser:
     describing = commands.add_parser("describe", help="Print what a registry tag records (key=value).")
     describing.add_argument("tag")
     commands.add_parser("history", help="Print the audit trail, overrides of the promotion policy included.")
+    commands.add_parser("checkout-served", help="Check out the version the furthest assigned stage holds.")
     naming = commands.add_parser("current", help="Print the tag of a stage's current assignment.")
     naming.add_argument("stage")
     return root
@@ -347,6 +361,8 @@ def main(argv: list[str]) -> None:
         rollback(arguments.stage)
     elif arguments.action == "history":
         history()
+    elif arguments.action == "checkout-served":
+        checkout_served()
     elif arguments.action == "describe":
         describe(arguments.tag)
     else:
