@@ -288,7 +288,8 @@ def checkout_served() -> None:
         print("registry: no version is assigned to a stage yet: watching this checkout's model")
         return
     git("checkout", "--quiet", "--detach", served.commit)
-    print(f"registry: watching {served.version}, which {served.stage} holds ({served.tag}, {served.commit[:7]})")
+    held = f"{served.stage} holds ({served.tag}, {served.commit[:7]})"
+    print(f"registry: watching {served.version}, which {held}")
 
 
 def history() -> None:
