@@ -27,7 +27,7 @@ HEADER = """\
 # Every check is hard (it stops the pipeline) unless listed under `soft:`, which only warns.
 # Column checks: dtype (integer | number | string | boolean), nullable, unique, min, max,
 # allowed (the categories). Dataset checks: min_rows, min_class_share (the rarest class of
-# a classification target).
+# a classification target). `sensitive: true` makes the prediction log keep only a hash.
 """
 
 
@@ -39,6 +39,7 @@ class ColumnRules(Section):
     max: float | None = None
     allowed: tuple[str, ...] | None = None
     soft: tuple[ColumnCheck, ...] = ()
+    sensitive: bool = False  # the prediction log keeps only a hash of its values
 
 
 class DatasetRules(Section):
