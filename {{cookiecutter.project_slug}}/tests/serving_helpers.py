@@ -28,7 +28,6 @@ from .conftest import make_params, synthetic_frame
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
     from fastapi.testclient import TestClient
-TESTCLIENT_WARNING = "ignore:Using `httpx` with `starlette.testclient`:DeprecationWarning"
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,9 @@ def client(served: Service) -> TestClient:
 
 def records(frame: pd.DataFrame, rows: int = 3) -> list[dict[str, Any]]:
     """The first rows of the synthetic frame as JSON records, without the target."""
-    return json.loads(frame.drop(columns=["target"]).head(rows).to_json(orient="records"))
+    return json.loads(
+        frame.drop(columns=["target"]).head(rows).to_json(orient="records", double_precision=15)
+    )
 
 
 def v2_request(rows: list[dict[str, Any]], request_id: str | None = None) -> dict[str, Any]:

@@ -1,8 +1,6 @@
 import pytest
 
-from .serving_helpers import TESTCLIENT_WARNING, client, records, service, trained, v2_request
-
-pytestmark = pytest.mark.filterwarnings(TESTCLIENT_WARNING)
+from .serving_helpers import client, records, service, trained, v2_request
 
 
 @pytest.fixture(scope="module")

@@ -90,7 +90,7 @@ class Service:
     ) -> None:
         if self.log is None:
             return
-        inputs = json.loads(frame.to_json(orient="records"))
+        inputs = json.loads(frame.to_json(orient="records", double_precision=15))
         outputs: dict[str, Any] = {"predictions": scored.predictions}
         if scored.probabilities is not None:
             outputs["probabilities"] = scored.probabilities

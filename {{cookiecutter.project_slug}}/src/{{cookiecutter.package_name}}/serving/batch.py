@@ -58,26 +58,28 @@ def score_file(
     rows = scored_rows = skipped = 0
     with atomic_path(destination) as output, output.open("w", encoding="utf-8", newline="") as handle:
         try:
-            chunks = pd.read_csv(source, chunksize=settings.batch_rows, dtype=text_columns)
-            for chunk in chunks:
-                rows += len(chunk)
-                verdict = checks.check(chunk)
-                if verdict.refused or (verdict.bad_rows and settings.bad_rows == "refuse"):
-                    raise PipelineError(
-                        f"{source} refused (serving.bad_rows: {settings.bad_rows}): {verdict.message()}"
+            with pd.read_csv(source, chunksize=settings.batch_rows, dtype=text_columns) as chunks:
+                for chunk in chunks:
+                    rows += len(chunk)
+                    verdict = checks.check(chunk)
+                    if verdict.refused or (verdict.bad_rows and settings.bad_rows == "refuse"):
+                        raise PipelineError(
+                            f"{source} refused (serving.bad_rows: {settings.bad_rows}): {verdict.message()}"
+                        )
+                    for index, reasons in sorted(verdict.bad_rows.items()):
+                        shown = "; ".join(reasons[:SHOWN_REASONS]) + (
+                            "; ..." if len(reasons) > SHOWN_REASONS else ""
+                        )
+                        print(f"predict: row {index + 1} (line {index + 2}) skipped: {shown}", file=errors)
+                    good = chunk.drop(index=list(verdict.bad_rows))
+                    skipped += len(chunk) - len(good)
+                    if good.empty:
+                        continue
+                    scored = model.score(checks.prepare(good))
+                    scored_frame(good, scored, model, params).to_csv(
+                        handle, header=scored_rows == 0, index=False
                     )
-                for index, reasons in sorted(verdict.bad_rows.items()):
-                    shown = "; ".join(reasons[:SHOWN_REASONS]) + (
-                        "; ..." if len(reasons) > SHOWN_REASONS else ""
-                    )
-                    print(f"predict: row {index + 1} (line {index + 2}) skipped: {shown}", file=errors)
-                good = chunk.drop(index=list(verdict.bad_rows))
-                skipped += len(chunk) - len(good)
-                if good.empty:
-                    continue
-                scored = model.score(checks.prepare(good))
-                scored_frame(good, scored, model, params).to_csv(handle, header=scored_rows == 0, index=False)
-                scored_rows += len(good)
+                    scored_rows += len(good)
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
             raise PipelineError(f"{source} is not a readable CSV: {error}") from error
     return BatchSummary(rows, scored_rows, skipped)
