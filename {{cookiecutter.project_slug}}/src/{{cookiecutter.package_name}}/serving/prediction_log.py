@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import pandas as pd
 # hashing every candidate; set it in the server's environment.
 SALT_VARIABLE = "PREDICTION_LOG_SALT"
 STOP = None
+UTC = timezone(timedelta(0))  # datetime.UTC is Python 3.11+; the project supports 3.10
 
 
 def pseudonym(value: Any, salt: str) -> str | None:
@@ -64,7 +65,7 @@ class PredictionLog:
         outputs: dict[str, Any],
     ) -> None:
         """Queue one request's entry; never blocks (a full queue drops it)."""
-        now = datetime.now(timezone.utc)  # noqa: UP017 - the project supports Python 3.10
+        now = datetime.now(UTC)
         entry = {
             "request_id": request_id,
             "time": now.isoformat(timespec="milliseconds"),
