@@ -15,7 +15,8 @@ def setup(tmp_path_factory):
 
 def sample(text, name, **labels):
     """The value of one sample of the exposition text (0 if absent), whatever the label order."""
-    for found in re.finditer(rf"^{name}\{{(.*)\}} (\S+)$", text, re.MULTILINE):
+    line = re.compile("^" + re.escape(name) + r"\{(.*)\} (\S+)$", re.MULTILINE)
+    for found in line.finditer(text):
         if dict(re.findall(r'(\w+)="([^"]*)"', found.group(1))) == labels:
             return float(found.group(2))
     return 0.0

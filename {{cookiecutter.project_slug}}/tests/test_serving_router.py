@@ -86,7 +86,8 @@ def test_shadow_never_changes_an_answer_but_is_logged_and_counted(setup, candida
     metrics = shadowed.get("/metrics").text
     assert 'serving_rows_scored_total{model_version="v2.0.0",role="shadow"} 30.0' in metrics
     differing = sum(label != "high" for label in expected["predictions"])
-    assert f'serving_shadow_disagreements_total{{model_version="v2.0.0"}} {float(differing)}' in metrics
+    disagreements = 'serving_shadow_disagreements_total{model_version="v2.0.0"}'
+    assert f"{disagreements} {float(differing)}" in metrics
 
 
 def test_blue_green_switches_at_once_and_rolls_back(setup, candidate):
