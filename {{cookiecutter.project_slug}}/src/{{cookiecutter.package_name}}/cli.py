@@ -28,9 +28,20 @@ COMMANDS = {
     "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
     "update-branch": ("branch", "Merge the base branch, take its dvc.lock on conflict, rerun and commit."),
     "configure-dvc": ("dvc_setup", "Set up DVC as .cookiecutter.json asks: init, settings, default remote."),
+    "serve": ("serving.server", "Serve a stage's verified model (or the working copy's) over HTTP."),
+    "predict": ("serving.batch", "Score a CSV in chunks, each checked against schema.yaml."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
-WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy", "update-branch", "github"}
+WITH_ARGUMENTS = {
+    "drift-reference",
+    "monitor",
+    "registry",
+    "deploy",
+    "update-branch",
+    "github",
+    "serve",
+    "predict",
+}
 
 
 def parser() -> argparse.ArgumentParser:

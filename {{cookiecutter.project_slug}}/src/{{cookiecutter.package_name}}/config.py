@@ -114,6 +114,45 @@ class ModelTestsParams(Section):
     slices: SliceGate | None = None
 
 
+Strategy = Literal["recreate", "blue-green", "canary", "shadow"]
+
+
+class ServingParams(Section):
+    """`make serve` and `make predict`: how the model meets requests and files."""
+
+    strategy: Strategy = Field(
+        default="recreate",
+        description="recreate: one version; blue-green: two slots, one answers; canary: a share of "
+        "traffic to the candidate; shadow: the candidate scores a copy and never answers.",
+    )
+    candidate: str | None = Field(
+        default=None, description="Where the second version comes from: a stage (staging) or `local`."
+    )
+    canary_share: float = Field(
+        default=0.1, ge=0, le=1, description="Share of requests the candidate answers."
+    )
+    sticky_header: str = Field(
+        default="x-request-key",
+        min_length=1,
+        description="Requests with the same value meet the same version.",
+    )
+    max_rows: int = Field(default=10_000, ge=1, description="Most rows one request may carry.")
+    max_bytes: int = Field(default=5_000_000, ge=1, description="Largest request body, in bytes.")
+    log_dir: Path = Field(default=Path("logs/predictions"), description="Daily JSON-lines prediction logs.")
+    log_queue: int = Field(
+        default=10_000, ge=1, description="Requests waiting to be logged before some are dropped."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    batch_rows: int = Field(
+        default=10_000, ge=1, description="`make predict` reads and scores this many rows at a time."
+    )
+    bad_rows: Literal["skip", "refuse"] = Field(
+        default="skip",
+        description="`make predict`: skip rows that fail the schema (reported), or refuse the file.",
+    )
+
+
 class Paths(Section):
     ingested: Path
     ingest_counts: Path
@@ -148,6 +187,7 @@ class Params(Section):
     report: ReportParams
     drift: DriftParams
     model_tests: ModelTestsParams
+    serving: ServingParams = ServingParams()
     paths: Paths
 
 

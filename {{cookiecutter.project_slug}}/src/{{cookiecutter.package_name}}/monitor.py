@@ -30,7 +30,12 @@ def read_batch(source: str) -> pd.DataFrame:
     """Read a production batch from a path or URL; a missing or empty batch is an error."""
     if not is_url(source) and not Path(source).is_file():
         raise PipelineError(f"no such batch file: {source}")
-    batch = read_source(source)
+    if source.endswith(".jsonl") and not is_url(source):
+        from .serving.prediction_log import read_log  # a day of `make serve`'s prediction log
+
+        batch = read_log(Path(source)).drop(columns=["prediction", "model_version"], errors="ignore")
+    else:
+        batch = read_source(source)
     if batch.columns.empty:
         raise PipelineError(f"{source} is empty")
     if batch.empty:
@@ -69,7 +74,9 @@ def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(
         prog="monitor", description="Compare a production batch with the training data."
     )
-    command.add_argument("current", help="the production batch: a CSV path or an http(s) URL")
+    command.add_argument(
+        "current", help="the production batch: a CSV path or an http(s) URL, or a prediction log (.jsonl)"
+    )
     command.add_argument(
         "--report-url", help="where readers of the issue find drift.html (default: its path)"
     )

@@ -36,6 +36,7 @@ HEADER = """\
 # checks: min_rows, min_class_share (the rarest class of a classification target).
 # Always hard, whatever this file says: no duplicate column names, no empty column, at least
 # two classes in a classification target, more than one value in a regression target.
+# `sensitive: true` makes the prediction log keep only a hash of the column.
 """
 
 
@@ -48,6 +49,7 @@ class ColumnRules(Section):
     max: float | None = None
     allowed: tuple[str, ...] | None = None
     soft: tuple[ColumnCheck, ...] = ()
+    sensitive: bool = False  # the prediction log keeps only a hash of its values
 
 
 class DatasetRules(Section):

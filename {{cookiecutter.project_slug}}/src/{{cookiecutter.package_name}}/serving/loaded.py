@@ -1,0 +1,120 @@
+"""A model ready to answer: the fitted pipeline, its version, and what it was trained on."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from ..config import Params
+from ..dataset import file_md5
+from ..errors import PipelineError
+from ..model_store import load_model
+
+MODEL_NAME = "model"
+SERVING_BUNDLES = Path("build/serving")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A model's answer for some rows: one prediction each, and class probabilities if it has them."""
+
+    predictions: list[Any]
+    probabilities: list[dict[str, float]] | None
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One version of the model, loaded once and shared by every request."""
+
+    version: str
+    source: str
+    pipeline: Pipeline
+    task: str
+    features: tuple[str, ...]
+    classes: tuple[str, ...] | None
+
+    def score(self, frame: pd.DataFrame) -> Scored:
+        """Predict for checked rows: the features in training order, in the types training saw."""
+        features = frame.reindex(columns=list(self.features))
+        predictions = [plain(value) for value in self.pipeline.predict(features)]
+        if self.classes is None or not hasattr(self.pipeline, "predict_proba"):
+            return Scored(predictions, None)
+        shares = self.pipeline.predict_proba(features)
+        probabilities = [
+            {label: plain(share) for label, share in zip(self.classes, row, strict=True)} for row in shares
+        ]
+        return Scored(predictions, probabilities)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as JSON's value; NaN as null."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def from_files(model_file: Path, description_file: Path, version: str, source: str) -> LoadedModel:
+    """Load a model file (trusted types only) and the description train wrote beside it."""
+    if not description_file.is_file():
+        raise PipelineError(f"no {description_file}: run the train stage first (make pipeline)")
+    described = json.loads(description_file.read_text(encoding="utf-8"))
+    classes = described.get("classes")
+    return LoadedModel(
+        version=version,
+        source=source,
+        pipeline=load_model(model_file),
+        task=described["task"],
+        features=tuple(described["features"]),
+        classes=tuple(classes) if classes else None,
+    )
+
+
+def load_local(params: Params) -> LoadedModel:
+    """The working copy's model; its version names its content, as DVC does."""
+    model_file = params.paths.model
+    if not model_file.is_file():
+        raise PipelineError(f"no model at {model_file}: run `make pipeline` first")
+    version = f"local-{file_md5(model_file)[:8]}"
+    return from_files(model_file, params.paths.model_metadata, version, f"the working copy ({model_file})")
+
+
+def current_tag(stage: str) -> str:
+    """The tag that assigned the stage its current version."""
+    from ..registry import registry_events  # GTO: imported only when a stage is served
+
+    assignments = [
+        event for event in registry_events() if event.kind == "assignment" and event.stage == stage
+    ]
+    if not assignments:
+        raise PipelineError(
+            f"no version has been assigned to {stage}: `make promote VERSION=... STAGE={stage}`"
+        )
+    return assignments[-1].tag
+
+
+def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
+    """A stage's current version, fetched and md5-verified as `make deploy` does, bundled under root."""
+    from ..deploy import build_bundle, read_tag
+
+    assigned = read_tag(current_tag(stage))
+    archive = build_bundle(assigned, root)
+    bundle = archive.parent / archive.name.removesuffix(".tar.gz")
+    metadata = json.loads((bundle / "metadata.json").read_text(encoding="utf-8"))
+    descriptions = [path for path in bundle.glob("*.json") if path.name != "metadata.json"]
+    if len(descriptions) != 1:
+        raise PipelineError(f"{bundle} should hold one model description besides metadata.json")
+    model_file = bundle / metadata["model"]["file"]
+    return from_files(model_file, descriptions[0], assigned.version, f"{assigned.tag} (verified, {bundle})")
+
+
+def load_source(name: str, params: Params) -> LoadedModel:
+    """`local` is the working copy; anything else is a stage of the registry."""
+    return load_local(params) if name == "local" else load_stage(name)
