@@ -80,8 +80,8 @@ def main(demo_dir: Path) -> None:
     run("make", "pipeline", cwd=project)
     run("make", "pipeline", cwd=project)
 
-    step("Test the code and the model")
-    run("make", "test", cwd=project)
+    step("Test the model: gates, behaviour, slices (`make test` adds the project's unit tests)")
+    run("make", "test-model", cwd=project)
 
     step("Commit the first model, push it, register it")
     git("add", "--all", cwd=project)

@@ -21,7 +21,7 @@ def test_make_demo_walks_from_generation_to_a_promoted_model(tmp_path):
 
     output = result.stdout
     assert "Data and pipelines are up to date." in section(output, "Run the pipeline, then again")
-    assert " passed" in section(output, "Test the code and the model")
+    assert "model tests passed" in section(output, "Test the model")
     assert "model@v0.1.0" in section(output, "Commit the first model, push it, register it")
     comment = section(output, "The comment CI would post on the pull request")
     assert "n_estimators" in comment
