@@ -50,6 +50,38 @@ class Flow:
         git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
         return checkout
 
+    def pull_request(self, branch: str, number: int, name: str) -> None:
+        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`."""
+        head = git("rev-parse", branch, cwd=self.origin)
+        base = git("rev-parse", "main", cwd=self.origin)
+        self.api.pulls[head] = number
+        checkout = self.clone(f"{name}-checkout", ref=f"origin/{branch}")
+        repo = {"full_name": REPOSITORY, "fork": False}
+        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": repo},
+                "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
+        self.act(checkout, "pr.yml", "pull_request", {"number": number, "pull_request": pull}, name)
+
+    def merge(self, branch: str, number: int) -> str:
+        """The merge button: `branch` merged into main on origin; returns the merge commit."""
+        merger = self.clone(f"merger-{number}")
+        git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
+        message = f"Merge pull request #{number}"
+        git(
+            "merge",
+            "--quiet",
+            "--no-ff",
+            "--no-edit",
+            "-m",
+            message,
+            f"origin/{branch}",
+            cwd=merger,
+            env=self.env,
+        )
+        git("push", "--quiet", "origin", "main", cwd=merger, env=self.env)
+        merge = git("rev-parse", "HEAD", cwd=merger)
+        self.api.pulls[merge] = number
+        return merge
+
     def act(self, checkout: Path, workflow: str, event: str, payload: dict, name: str) -> str:
         """Run one workflow of the checkout under act; return its log (the run must succeed)."""
         event_file = self.root / f"{name}.json"
@@ -110,27 +142,14 @@ def flow(tmp_path_factory) -> Iterator[Flow]:
 @pytest.fixture(scope="module")
 def pr_run(flow) -> str:
     """pr.yml for the head of `tune`; returns the bot commit that carries the new dvc.lock."""
-    head = git("rev-parse", "tune", cwd=flow.origin)
-    base = git("rev-parse", "main", cwd=flow.origin)
-    flow.api.pulls[head] = PR_NUMBER
-    checkout = flow.clone("pr-checkout", ref="origin/tune")
-    repo = {"full_name": REPOSITORY, "fork": False}
-    pull = {"number": PR_NUMBER, "head": {"ref": "tune", "sha": head, "repo": repo},
-            "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
-    flow.act(checkout, "pr.yml", "pull_request", {"number": PR_NUMBER, "pull_request": pull}, "pr")
+    flow.pull_request("tune", PR_NUMBER, "pr")
     return git("rev-parse", "tune", cwd=flow.origin)
 
 
 @pytest.fixture(scope="module")
 def main_run(flow, pr_run) -> str:
     """The PR merged into main in origin, as a person would; main.yml on a fresh clone of main."""
-    merger = flow.clone("merger")
-    git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
-    git("merge", "--quiet", "--no-ff", "--no-edit", "-m", f"Merge pull request #{PR_NUMBER}", "origin/tune",
-        cwd=merger, env=flow.env)  # fmt: skip
-    git("push", "--quiet", "origin", "main", cwd=merger, env=flow.env)
-    merge = git("rev-parse", "HEAD", cwd=merger)
-    flow.api.pulls[merge] = PR_NUMBER
+    merge = flow.merge("tune", PR_NUMBER)
     flow.api.labels[PR_NUMBER] = ["model:patch"]
     checkout = flow.clone("main-checkout")
     flow.act(checkout, "main.yml", "push", {"ref": "refs/heads/main", "after": merge}, "main")
@@ -224,20 +243,8 @@ def readme_only_run(flow, deploy_run) -> tuple[str, str]:
     git("commit", "--quiet", "--no-verify", "-am", "Say more in the README", cwd=author)
     git("push", "--quiet", "origin", "docs", cwd=author, env=flow.env)
     head = git("rev-parse", "HEAD", cwd=author)
-    base = git("rev-parse", "main", cwd=flow.origin)
-    flow.api.pulls[head] = number
-    checkout = flow.clone("readme-pr-checkout", ref="origin/docs")
-    repo = {"full_name": REPOSITORY, "fork": False}
-    pull = {"number": number, "head": {"ref": "docs", "sha": head, "repo": repo},
-            "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
-    flow.act(checkout, "pr.yml", "pull_request", {"number": number, "pull_request": pull}, "readme-pr")
-    merger = flow.clone("readme-merger")
-    git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
-    git("merge", "--quiet", "--no-ff", "--no-edit", "-m", f"Merge pull request #{number}", "origin/docs",
-        cwd=merger, env=flow.env)  # fmt: skip
-    git("push", "--quiet", "origin", "main", cwd=merger, env=flow.env)
-    merge = git("rev-parse", "HEAD", cwd=merger)
-    flow.api.pulls[merge] = number
+    flow.pull_request("docs", number, "readme-pr")
+    merge = flow.merge("docs", number)
     main_checkout = flow.clone("readme-main-checkout")
     flow.act(main_checkout, "main.yml", "push", {"ref": "refs/heads/main", "after": merge}, "readme-main")
     return head, merge
