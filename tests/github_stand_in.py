@@ -174,3 +174,12 @@ def serve(api: GitHubApi) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def github_url_rewrite(gitconfig: Path, repository: str, origin: Path) -> Path:
+    """A git config that sends GitHub's URL of `repository` (with or without .git) to a bare origin."""
+    gitconfig.write_text(
+        f'[url "{origin}"]\n\tinsteadOf = https://github.com/{repository}\n'
+        f"\tinsteadOf = https://github.com/{repository}.git\n"
+    )
+    return gitconfig

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from .conftest import bake, project_env, run
-from .github_stand_in import GitHubApi, serve
+from .github_stand_in import GitHubApi, github_url_rewrite, serve
 from .test_pipeline import set_params
 from .test_pr_workflow import PR_NUMBER, REPOSITORY, TOKEN, git, local_repository_args
 
@@ -122,11 +122,7 @@ def flow(tmp_path_factory) -> Iterator[Flow]:
     git("push", "--quiet", str(origin), "tune", cwd=project)
     shutil.rmtree(project)  # from here on, only what origin and the stand-ins hold
 
-    gitconfig = root / "gitconfig"
-    gitconfig.write_text(
-        f'[url "{origin}"]\n\tinsteadOf = https://github.com/{REPOSITORY}\n'
-        f"\tinsteadOf = https://github.com/{REPOSITORY}.git\n"
-    )
+    gitconfig = github_url_rewrite(root / "gitconfig", REPOSITORY, origin)
     api = GitHubApi(REPOSITORY, artifacts_dir=root / "artifacts")
     with serve(api) as api_url:
         env = project_env(

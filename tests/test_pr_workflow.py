@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from .conftest import SLUG, bake, project_env, run
-from .github_stand_in import GitHubApi, serve
+from .github_stand_in import GitHubApi, github_url_rewrite, serve
 from .test_pipeline import set_params
 
 pytestmark = pytest.mark.slow
@@ -79,12 +79,7 @@ def setup(tmp_path_factory, github_api) -> Setup:
 
     home = root / "home"
     home.mkdir()
-    gitconfig = home / "gitconfig"
-    # git rewrites GitHub's URL of the repository (with or without .git) to the bare origin.
-    gitconfig.write_text(
-        f'[url "{origin}"]\n\tinsteadOf = https://github.com/{REPOSITORY}\n'
-        f"\tinsteadOf = https://github.com/{REPOSITORY}.git\n"
-    )
+    gitconfig = github_url_rewrite(home / "gitconfig", REPOSITORY, origin)
     checkout = root / "checkout"
     run("git", "clone", "--quiet", str(origin), str(checkout), cwd=root)
     git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import SLUG, copy_project, project_env, run
+from .github_stand_in import github_url_rewrite
 from .test_pr_workflow import local_repository_args
 from .test_remotes import S3_CREDENTIALS, s3_client, s3_endpoint  # noqa: F401 (the fixture)
 
@@ -60,11 +61,7 @@ def test_the_verify_job_pushes_to_s3_with_the_secret_and_skips_without(
     run("git", "clone", "--quiet", "--bare", str(project), str(origin), cwd=tmp_path)
     home = tmp_path / "home"
     home.mkdir()
-    gitconfig = home / "gitconfig"
-    gitconfig.write_text(
-        f'[url "{origin}"]\n\tinsteadOf = https://github.com/{REPOSITORY}\n'
-        f"\tinsteadOf = https://github.com/{REPOSITORY}.git\n"
-    )
+    gitconfig = github_url_rewrite(home / "gitconfig", REPOSITORY, origin)
     checkout = tmp_path / "checkout"
     run("git", "clone", "--quiet", str(origin), str(checkout), cwd=tmp_path)
     run("git", "remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
