@@ -28,9 +28,10 @@ COMMANDS = {
     "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
     "update-branch": ("branch", "Merge the base branch, take its dvc.lock on conflict, rerun and commit."),
     "configure-dvc": ("dvc_setup", "Set up DVC as .cookiecutter.json asks: init, settings, default remote."),
+    "adopt": ("adopt", "Point the project at a dataset: params.yaml's data and model tests, schema.yaml."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
-WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy", "update-branch", "github"}
+WITH_ARGUMENTS = {"drift-reference", "monitor", "registry", "deploy", "update-branch", "github", "adopt"}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -121,7 +121,8 @@ def base_data_differs(ref: str, params: Params) -> str | None:
     ours = (params.task, params.data.source, params.data.target)
     if theirs == ours:
         return None
-    return f"{ref} trains on other data ({theirs[1]}, target {theirs[2]}, {theirs[0]}): nothing to compare with"
+    task, source, target = theirs
+    return f"{ref} trains on other data ({source}, target {target}, {task}): nothing to compare with"
 
 
 def compared_metrics(params: Params) -> list[str]:
