@@ -149,8 +149,15 @@ def test_a_users_own_csv_works_through_params_and_make_schema(ready_project, tmp
     )
 
     run("make", "schema", cwd=project)
+    # The sample's model tests name its columns: validate lists every one of them, before training.
+    refused = run("make", "pipeline", cwd=project, check=False)
+    set_params(project, model_tests={"base_ref": "main", "regression_tolerance": 0.02})
     result = run("make", "pipeline", cwd=project)
 
+    assert refused.returncode != 0
+    for key in ("score_class 'yes'", "invariance[0].column 'region'", "slices.column 'contract'"):
+        assert f"model_tests.{key}" in refused.stderr
+    assert "minimum_functionality[1].row" in refused.stderr
     schema = yaml.safe_load((project / "schema.yaml").read_text())
     assert list(schema["columns"]) == ["wine_id", "alcohol", "acidity", "colour", "quality"]
     assert schema["columns"]["colour"]["allowed"] == ["red", "rose", "white"]

@@ -30,6 +30,7 @@ COMMANDS = {
     "configure-dvc": ("dvc_setup", "Set up DVC as .cookiecutter.json asks: init, settings, default remote."),
     "serve": ("serving.server", "Serve a stage's verified model (or the working copy's) over HTTP."),
     "predict": ("serving.batch", "Score a CSV in chunks, each checked against schema.yaml."),
+    "adopt": ("adopt", "Point the project at a dataset: params.yaml's data and model tests, schema.yaml."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
 WITH_ARGUMENTS = {
@@ -41,6 +42,7 @@ WITH_ARGUMENTS = {
     "github",
     "serve",
     "predict",
+    "adopt",
 }
 
 

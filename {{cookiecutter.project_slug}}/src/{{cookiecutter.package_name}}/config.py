@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import PipelineError
 
@@ -90,6 +90,9 @@ class DirectionalCase(Section):
 
 
 class FunctionalityCase(Section):
+    # A class written as a number (expect: 1) means the class "1", as the model names it.
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
     name: str
     row: dict[str, Any]
     expect: str | None = Field(default=None, description="Classification: the class to predict.")
@@ -99,15 +102,38 @@ class FunctionalityCase(Section):
 class SliceGate(Section):
     column: str
     metric: str
-    bound: float = Field(description="The worst slice's metric must be on the good side of this.")
+    bound: float | None = Field(
+        default=None, description="The worst slice's metric must be on the good side of this."
+    )
+    max_gap: float | None = Field(
+        default=None,
+        ge=0,
+        description="The worst slice may be at most this share worse than the whole test set.",
+    )
     min_rows: int = Field(default=20, ge=1, description="Smaller slices are reported, not gated.")
+
+    @model_validator(mode="after")
+    def bounded(self) -> SliceGate:
+        if self.bound is None and self.max_gap is None:
+            raise ValueError("give `max_gap` (relative to the whole test set's score) or `bound`, or both")
+        return self
 
 
 class ModelTestsParams(Section):
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
     base_ref: str = Field(description="Branch whose committed metrics a candidate may not fall below.")
-    gates: dict[str, float] = Field(min_length=1)
+    gates: dict[str, float] = Field(default_factory=dict, description="Absolute bounds, optional.")
     regression_tolerance: float = Field(ge=0, description="Allowed relative loss against the base.")
-    score_class: str | None = Field(default=None, description="Classification: the class scored.")
+    primary_metric: str | None = Field(
+        default=None, description="The metric the baseline gate compares (default per task)."
+    )
+    beat_baseline_by: float = Field(
+        default=0.02, ge=0, description="How much the model must beat a dummy estimator's score by."
+    )
+    score_class: str | None = Field(
+        default=None, description="Classification: the class scored (default: the rarest class)."
+    )
     invariance: tuple[InvarianceCase, ...] = ()
     directional: tuple[DirectionalCase, ...] = ()
     minimum_functionality: tuple[FunctionalityCase, ...] = ()

@@ -13,15 +13,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from sklearn import metrics
+from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
 
-from .config import Params, load_params
+from .config import PARAMS_FILE, Params, load_params
 from .dataset import features_and_target, read_table
 from .errors import PipelineError
+from .evaluate import score
 from .model_artifact import COMPUTED_FOR, computed_for
 from .model_store import load_model, untrusted_types
 from .outputs import atomic_paths, json_text, markdown_table
+from .params_check import check_params, primary_metric
 
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 SLICE_METRICS: dict[str, Callable[[pd.Series, np.ndarray], float]] = {
@@ -95,16 +100,50 @@ def base_metrics(ref: str, path: Path) -> dict[str, float] | None:
     return None
 
 
+def base_data_differs(ref: str, params: Params) -> str | None:
+    """Why the base branch's metrics are not comparable (another dataset, target or task), if they are not."""
+    for candidate in (ref, f"origin/{ref}"):
+        # git from PATH, with a ref from params.yaml or CI: the user's own input, not a third party's
+        shown = subprocess.run(  # noqa: S603
+            ["git", "show", f"{candidate}:./{PARAMS_FILE.as_posix()}"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if shown.returncode == 0:
+            break
+    else:
+        return None
+    try:
+        base = yaml.safe_load(shown.stdout) or {}
+        theirs = (base.get("task"), base["data"].get("source"), base["data"].get("target"))
+    except (yaml.YAMLError, AttributeError, KeyError, TypeError):
+        return None
+    ours = (params.task, params.data.source, params.data.target)
+    if theirs == ours:
+        return None
+    task, source, target = theirs
+    return f"{ref} trains on other data ({source}, target {target}, {task}): nothing to compare with"
+
+
+def compared_metrics(params: Params) -> list[str]:
+    """The gated metrics and the primary one, each once."""
+    return list(dict.fromkeys([*params.model_tests.gates, primary_metric(params)]))
+
+
 def regression_outcomes(scores: dict[str, float], params: Params) -> list[Outcome]:
-    """Each gated metric may lose at most the tolerance, relative to the base branch's value."""
+    """Each gated metric, and the primary one, may lose at most the tolerance against the base branch."""
     ref, tolerance = base_ref(params), params.model_tests.regression_tolerance
+    compared = compared_metrics(params)
     base = base_metrics(ref, params.paths.metrics)
     if base is None:
         reason = f"no {params.paths.metrics} committed on {ref} (first commit?): nothing to compare with"
-        return [Outcome("no regression", metric, "skipped", reason) for metric in params.model_tests.gates]
+        return [Outcome("no regression", metric, "skipped", reason) for metric in compared]
+    if reason := base_data_differs(ref, params):
+        return [Outcome("no regression", metric, "skipped", reason) for metric in compared]
     outcomes = []
-    for metric in params.model_tests.gates:
-        if metric not in base:
+    for metric in compared:
+        if metric not in base or metric not in scores:
             outcomes.append(Outcome("no regression", metric, "skipped", f"{ref} has no {metric}"))
             continue
         factor = 1 + tolerance if metric in LOWER_IS_BETTER else 1 - tolerance
@@ -114,15 +153,85 @@ def regression_outcomes(scores: dict[str, float], params: Params) -> list[Outcom
     return outcomes
 
 
+def baseline_estimator(params: Params) -> BaseEstimator:
+    """What a model that learnt nothing predicts: class shares, or the mean."""
+    if params.task == "classification":
+        return DummyClassifier(strategy="prior")
+    return DummyRegressor(strategy="mean")
+
+
+def baseline_outcomes(scores: dict[str, float], params: Params) -> list[Outcome]:
+    """The model must beat a dummy estimator, fitted and scored on the same data, by a margin.
+
+    Higher-is-better metrics: by `beat_baseline_by` in the metric's units; lower-is-better
+    ones (errors, log loss): by that share of the dummy's value.
+    """
+    metric, margin = primary_metric(params), params.model_tests.beat_baseline_by
+    if metric not in scores:
+        return [Outcome("baseline", metric, "skipped", f"{params.paths.metrics} has no {metric}")]
+    if not params.paths.train.is_file():
+        return [Outcome("baseline", metric, "skipped", f"no {params.paths.train} to fit the baseline on")]
+    train_features, train_target = features_and_target(read_table(params.paths.train), params.data)
+    test_features, test_target = features_and_target(read_table(params.paths.test), params.data)
+    dummy = baseline_estimator(params).fit(train_features, train_target)
+    baseline = score(dummy, test_features, test_target, params.task)[metric]
+    if metric in LOWER_IS_BETTER:
+        bound, how = baseline * (1 - margin), f"{100 * margin:.3g}% below"
+    else:
+        bound, how = baseline + margin, f"{margin:g} above"
+    ok, text = compare(metric, scores[metric], bound)
+    detail = f"{text}: {how} {type(dummy).__name__}({dummy.strategy})'s {baseline:.4g}"
+    return [Outcome("baseline", metric, passed(ok), detail)]
+
+
+def default_score_class(params: Params, classes: list[str]) -> str:
+    """The rarest class of the training data (the later one on a tie), else the last class."""
+    try:
+        counts = read_table(params.paths.train)[params.data.target].astype(str).value_counts()
+    except (OSError, KeyError, ValueError):
+        return classes[-1]
+    present = [label for label in classes if label in counts]
+    if not present:
+        return classes[-1]
+    return min(reversed(present), key=lambda label: counts[label])
+
+
+def multiclass_note(model: Pipeline, params: Params) -> str:
+    """How a target of more than two classes is scored, for the report."""
+    if params.task != "classification" or len(model.classes_) <= 2:
+        return ""
+    how = (
+        f"invariance and directional tests use the probability of {params.model_tests.score_class}"
+        if params.model_tests.score_class
+        else "invariance tests use the total change of the class probabilities"
+    )
+    return (
+        f"{len(model.classes_)} classes: balanced_accuracy and f1_macro are macro averages over the "
+        f"classes, roc_auc is one-vs-rest; {how}."
+    )
+
+
 def model_score(model: Pipeline, features: pd.DataFrame, params: Params) -> np.ndarray:
-    """One number per row: the scored class's probability, or the predicted value."""
+    """Per row: the scored class's probability, or the predicted value.
+
+    With more than two classes and no score_class: every class's probability (one row each),
+    whose changes the behaviour tests add up.
+    """
     if params.task == "regression":
         return np.asarray(model.predict(features), dtype=float)
     classes = [str(label) for label in model.classes_]
-    scored = params.model_tests.score_class or classes[-1]
+    if params.model_tests.score_class is None and len(classes) > 2:
+        return model.predict_proba(features)
+    scored = params.model_tests.score_class or default_score_class(params, classes)
     if scored not in classes:
         raise PipelineError(f"model_tests.score_class '{scored}' is not a class of the model: {classes}")
     return model.predict_proba(features)[:, classes.index(scored)]
+
+
+def score_change(changed: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """How much each row's score moved: for class probabilities, half the sum of their changes."""
+    moved = np.abs(changed - baseline)
+    return moved.sum(axis=1) / 2 if moved.ndim == 2 else moved
 
 
 def sanity_outcomes(model: Pipeline, features: pd.DataFrame, params: Params) -> list[Outcome]:
@@ -185,8 +294,8 @@ def behaviour_outcomes(model: Pipeline, features: pd.DataFrame, params: Params) 
     """Invariance to irrelevant columns, and the directions params.yaml expects."""
     baseline, outcomes = model_score(model, features, params), []
     for case in params.model_tests.invariance:
-        change = np.abs(
-            model_score(model, perturbed(features, case.column, case.shift, params.seed), params) - baseline
+        change = score_change(
+            model_score(model, perturbed(features, case.column, case.shift, params.seed), params), baseline
         )
         how = f"+{case.shift:g}" if case.shift is not None else "shuffled"
         detail = f"mean change {change.mean():.4g} (largest {change.max():.4g}), tolerance {case.tolerance:g}"
@@ -247,7 +356,8 @@ def slice_table(
     if gate.column not in features:
         raise PipelineError(f"model_tests.slices.column '{gate.column}' is not a model input")
     predicted = pd.Series(model.predict(features), index=features.index)
-    table = []
+    overall = SLICE_METRICS[gate.metric](target, predicted.to_numpy())
+    table = [{"value": "(all rows)", "rows": len(features), gate.metric: round(float(overall), 6)}]
     for value, rows in features.groupby(features[gate.column].fillna("(missing)")).groups.items():
         score = SLICE_METRICS[gate.metric](target.loc[rows], predicted.loc[rows].to_numpy())
         table.append({"value": str(value), "rows": len(rows), gate.metric: round(float(score), 6)})
@@ -259,13 +369,22 @@ def slice_outcomes(table: list[dict[str, Any]], params: Params) -> list[Outcome]
     gate = params.model_tests.slices
     if gate is None:
         return []
-    eligible = [row for row in table if row["rows"] >= gate.min_rows]
+    overall = next((row for row in table if row["value"] == "(all rows)"), None)
+    eligible = [row for row in table if row is not overall and row["rows"] >= gate.min_rows]
     if not eligible:
         return [Outcome("slices", f"worst {gate.column}", "skipped", f"no slice has {gate.min_rows} rows")]
     pick = max if gate.metric in LOWER_IS_BETTER else min
     worst = pick(eligible, key=lambda row: row[gate.metric])
-    ok, text = compare(gate.metric, worst[gate.metric], gate.bound)
-    detail = f"{gate.metric} {text} on {gate.column}={worst['value']} ({worst['rows']} rows)"
+    bounds = [] if gate.bound is None else [(gate.bound, "")]
+    if gate.max_gap is not None and overall is not None:
+        whole = overall[gate.metric]
+        factor = 1 + gate.max_gap if gate.metric in LOWER_IS_BETTER else 1 - gate.max_gap
+        # On a metric that can be negative (r2), a share of it is no bound: the gap is absolute.
+        relative = whole * factor if whole > 0 else whole - gate.max_gap
+        bounds.append((relative, f", {100 * gate.max_gap:.3g}% off all rows' {whole:.4g}"))
+    strictest = (min if gate.metric in LOWER_IS_BETTER else max)(bounds, key=lambda pair: pair[0])
+    ok, text = compare(gate.metric, worst[gate.metric], strictest[0])
+    detail = f"{gate.metric} {text}{strictest[1]} on {gate.column}={worst['value']} ({worst['rows']} rows)"
     return [Outcome("slices", f"worst {gate.column}", passed(ok), detail)]
 
 
@@ -296,12 +415,12 @@ def verdict(outcomes: list[Outcome]) -> str:
 SYMBOLS = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
 
 
-def summary(outcomes: list[Outcome]) -> str:
+def summary(outcomes: list[Outcome], note: str = "") -> str:
     """The markdown a pull request comment includes as it is: failures first."""
     ordered = sorted(outcomes, key=lambda outcome: ["failed", "skipped", "passed"].index(outcome.status))
     rows = [[SYMBOLS[o.status], o.group, o.name, o.detail] for o in ordered]
     table = markdown_table(["", "test", "case", "result"], rows)
-    return f"{verdict(outcomes)}\n\n{table}"
+    return f"{verdict(outcomes)}\n\n{table}" + (f"\n{note}\n" if note else "")
 
 
 def current_metrics(params: Params, tested: dict[str, dict[str, str]]) -> dict[str, float]:
@@ -331,9 +450,12 @@ def run_model_tests(
     scores = current_metrics(params, tested)
     model = load_model(params.paths.model)
     features, target = features_and_target(read_table(params.paths.test), params.data)
+    classes = [str(label) for label in model.classes_] if params.task == "classification" else None
+    check_params(params, list(features.columns), classes)
     slices = slice_table(model, features, target, params)
     outcomes = [
         *sanity_outcomes(model, features, params),
+        *baseline_outcomes(scores, params),
         *gate_outcomes(scores, params.model_tests.gates),
         *regression_outcomes(scores, params),
         *behaviour_outcomes(model, features, params),
@@ -349,6 +471,7 @@ def main() -> None:
     # accept this report only for the model and test data it names.
     tested = computed_for(params.paths.model, params.paths.test)
     outcomes, slices, latency = run_model_tests(params, tested)
+    note = multiclass_note(load_model(params.paths.model), params)
     report = {
         "passed": all(outcome.status != "failed" for outcome in outcomes),
         COMPUTED_FOR: tested,
@@ -356,13 +479,14 @@ def main() -> None:
         "base_ref": base_ref(params),
         "tests": [asdict(outcome) for outcome in outcomes],
         "slices": slices,
+        **({"note": note} if note else {}),
     }
     # Latency differs on every run, so it stays out of the git-tracked reports: a commit of
     # the results would otherwise never be "unchanged".
     outputs = (params.paths.model_tests, params.paths.model_tests_summary, params.paths.latency)
     with atomic_paths(*outputs) as (json_out, markdown_out, latency_out):
         json_out.write_text(json_text(report), encoding="utf-8")
-        markdown_out.write_text(summary(outcomes), encoding="utf-8")
+        markdown_out.write_text(summary(outcomes, note), encoding="utf-8")
         latency_out.write_text(json_text(latency), encoding="utf-8")
     failed = [outcome for outcome in outcomes if outcome.status == "failed"]
     for outcome in outcomes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,6 +87,14 @@ def infer_dtype(values: pd.Series) -> DType:
     return "string"
 
 
+def outward(value: float, direction: Callable[[float], int]) -> float:
+    """A bound rounded to 6 decimals away from the data (floor for a minimum, ceil for a maximum)."""
+    bound = plain(direction(value * 1e6) / 1e6)
+    step = 1e-6 if direction is math.ceil else -1e-6
+    # float noise (0.3 * 1e6 is 300000.00000000006) may round the wrong way: step once more
+    return bound if (bound >= value if step > 0 else bound <= value) else plain(bound + step)
+
+
 def infer_max_missing(share: float) -> float:
     """A bound on a column's share of missing values: the observed share with headroom, below 1."""
 
@@ -106,8 +115,13 @@ def infer_column(values: pd.Series, is_identifier: bool) -> dict[str, Any]:
         rules["unique"] = True
     present = values.dropna()
     if dtype in ("integer", "number") and not present.empty:
-        as_dtype = int if dtype == "integer" else float
-        rules["min"], rules["max"] = (plain(as_dtype(bound)) for bound in (present.min(), present.max()))
+        if dtype == "integer":
+            rules["min"], rules["max"] = int(present.min()), int(present.max())
+        else:  # rounded outwards, so that the data passes its own schema
+            rules["min"], rules["max"] = (
+                outward(float(present.min()), math.floor),
+                outward(float(present.max()), math.ceil),
+            )
     distinct = present.unique()
     if dtype == "string" and not is_identifier and len(distinct) <= MAX_CATEGORIES:
         rules["allowed"] = sorted(str(value) for value in distinct)

@@ -16,6 +16,7 @@ from .dataset import file_md5
 from .errors import PipelineError
 from .ingest import duplicate_names, looks_misdelimited, rows_without_target, with_written_names
 from .outputs import atomic_paths, json_text, markdown_table
+from .params_check import check_params
 from .schema import ColumnRules, Schema, load_schema
 
 EXAMPLES = 3
@@ -279,6 +280,18 @@ def check_params_against(schema: Schema, params: Params) -> None:
         )
 
 
+def check_params_before_training(frame: pd.DataFrame, schema: Schema, params: Params) -> None:
+    """Every problem params.yaml has with this data, at once: the model's inputs are the schema's
+    columns (validation holds the data to them), the classes those of the data's target."""
+    check_params_against(schema, params)
+    named = {params.data.target, *params.data.drop_columns}
+    inputs = [column for column in schema.columns if column not in named]
+    classes = None
+    if params.task == "classification" and params.data.target in frame.columns:
+        classes = sorted({str(value) for value in frame[params.data.target].dropna().unique()})
+    check_params(params, inputs, classes)
+
+
 def validate(frame: pd.DataFrame, schema: Schema, params: Params) -> list[Failure]:
     """Every failed check, hard and soft."""
     check_params_against(schema, params)
@@ -396,6 +409,7 @@ def main() -> None:
     params = load_params()
     schema = load_schema(params.paths.data_schema)
     frame = read_ingested(params)
+    check_params_before_training(frame, schema, params)
     failures = validate(frame, schema, params)
     dropped = rows_without_target(params.paths.ingested, params.paths.ingest_counts)
     result = report(frame, failures, schema, params, dropped)

@@ -1,0 +1,62 @@
+"""`make adopt` on real datasets (scikit-learn's own): one command, then the pipeline and the
+tests pass with no edit of params.yaml, and adopting the same file again changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import copy_project, run
+
+# Each dataset written as a CSV by the project's own Python, from the copies scikit-learn ships.
+DATASETS = {
+    "wine": (
+        "frame = datasets.load_wine(as_frame=True).frame",
+        "make adopt DATA=../wine.csv TARGET=target",
+        "3 distinct whole numbers",
+    ),
+    "breast_cancer": (
+        "frame = datasets.load_breast_cancer(as_frame=True).frame\n"
+        "frame.insert(0, 'patient_id', [f'P{i:04d}' for i in range(len(frame))])\n"
+        "frame['size_band'] = np.select([frame['mean radius'] < 12, frame['mean radius'] < 16],"
+        " ['small', 'medium'], 'large')\n"
+        "frame['diagnosis'] = np.where(frame.pop('target') == 0, 'malignant', 'benign')",
+        "make adopt DATA=../breast_cancer.csv TARGET=diagnosis DROP=patient_id",
+        "it holds text (2 distinct values)",
+    ),
+    "diabetes": (
+        "frame = datasets.load_diabetes(as_frame=True, scaled=False).frame",
+        "make adopt DATA=../diabetes.csv TARGET=target",
+        "regression, inferred",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DATASETS)
+def test_make_adopt_then_pipeline_and_tests_pass_with_no_edit(name, ready_project, tmp_path):
+    project = copy_project(ready_project("classification"), tmp_path)
+    script, command, inferred = DATASETS[name]
+    imports = "import numpy as np\nfrom sklearn import datasets\n"
+    write = f"{imports}{script}\nframe.to_csv('../{name}.csv', index=False)"
+    run("uv", "run", "python", "-c", write, cwd=project)
+    adopted_files = ("params.yaml", "schema.yaml", "data/raw")
+
+    adopted = run(*command.split(), cwd=project)
+    run("git", "add", "--all", "--", *adopted_files, cwd=project)
+    run("git", "commit", "--quiet", "--no-verify", "-m", f"Adopt {name}", cwd=project)
+    again = run(*command.split(), cwd=project)
+
+    assert inferred in adopted.stdout
+    assert "Then: make pipeline && make test" in adopted.stdout
+    assert run("git", "status", "--porcelain", "--", *adopted_files, cwd=project).stdout == ""
+    assert "params.yaml unchanged" in again.stdout
+    assert "schema.yaml unchanged" in again.stdout
+    run("make", "pipeline", cwd=project)
+    tested = run("make", "test", cwd=project)
+    assert "model-tests: all " in tested.stdout
+    report = (project / "reports" / "model_tests.md").read_text()
+    assert "| ✅ | baseline |" in report
+    if name == "wine":
+        assert "3 classes: balanced_accuracy and f1_macro are macro averages" in report
+    if name == "breast_cancer":
+        assert "worst size_band" in report
