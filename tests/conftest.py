@@ -28,13 +28,17 @@ def tool_path() -> str:
     return os.pathsep.join([str(Path(uv).parent), str(Path(sys.executable).parent), os.environ["PATH"]])
 
 
-def project_env(**extra: str) -> dict[str, str]:
-    """The environment a user's shell would give a baked project: no virtualenv of ours, not CI.
+# What the test run's own environment has and a user's shell does not: our virtualenv, CI's
+# flag (the tests that mean CI say so), and, since `make test` runs pytest, MAKELEVEL and
+# MAKEFLAGS, which would make every `make` a sub-make that prints "Entering directory" lines.
+INHERITED_NOT = frozenset(
+    {"VIRTUAL_ENV", "PYTHONPATH", "CI", "GITHUB_ACTIONS", "MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
+)
 
-    CI=true makes a project's `make setup` install exactly uv.lock; the tests that mean CI say so.
-    """
-    inherited = {"VIRTUAL_ENV", "PYTHONPATH", "CI", "GITHUB_ACTIONS"}
-    env = {key: value for key, value in os.environ.items() if key not in inherited}
+
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment a user's shell would give a baked project."""
+    env = {key: value for key, value in os.environ.items() if key not in INHERITED_NOT}
     env.update(
         PATH=tool_path(),
         UV_PYTHON_DOWNLOADS="never",
@@ -74,6 +78,8 @@ def bake(output_dir: Path, **answers: Any) -> Path:
 def developer_shell() -> Iterator[None]:
     """Bake in the environment a developer's shell has: tools on PATH and a git identity."""
     with pytest.MonkeyPatch.context() as patch:
+        for key in INHERITED_NOT:
+            patch.delenv(key, raising=False)
         for key, value in project_env().items():
             patch.setenv(key, value)
         yield
