@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 VERSION = "v0.0.1"  # the merged pull request is labelled model:patch
 VERSION_TAG = f"model@{VERSION}"
-STAGE_TAG = "model#prod#1"
+STAGE_TAG = "model#prod#2"  # after model#staging#1: prod takes only what staging held
 
 
 @dataclass
@@ -154,10 +154,19 @@ def main_run(flow, pr_run) -> str:
 
 @pytest.fixture(scope="module")
 def deploy_run(flow, main_run) -> Path:
-    """A stage tag made with gto and pushed to origin; deploy.yml on a fresh clone at that tag."""
+    """Staging then prod, tags made with gto and pushed to origin; deploy.yml on a fresh clone at prod's."""
     tagger = flow.clone("tagger")
-    run("gto", "assign", "model", "--version", VERSION, "--stage", "prod", cwd=tagger, env=flow.env)
-    git("push", "--quiet", "origin", f"refs/tags/{STAGE_TAG}", cwd=tagger, env=flow.env)
+    for stage in ("staging", "prod"):
+        run("gto", "assign", "model", "--version", VERSION, "--stage", stage, cwd=tagger, env=flow.env)
+    git(
+        "push",
+        "--quiet",
+        "origin",
+        "refs/tags/model#staging#1",
+        f"refs/tags/{STAGE_TAG}",
+        cwd=tagger,
+        env=flow.env,
+    )
     checkout = flow.clone("deploy-checkout", ref=STAGE_TAG)
     flow.act(checkout, "deploy.yml", "push", {"ref": f"refs/tags/{STAGE_TAG}"}, "deploy")
     return flow.root / "published" / VERSION_TAG
