@@ -409,7 +409,6 @@ def main() -> None:
     params = load_params()
     schema = load_schema(params.paths.data_schema)
     frame = read_ingested(params)
-    check_params_before_training(frame, schema, params)
     failures = validate(frame, schema, params)
     dropped = rows_without_target(params.paths.ingested, params.paths.ingest_counts)
     result = report(frame, failures, schema, params, dropped)
@@ -423,4 +422,6 @@ def main() -> None:
     hard = [failure for failure in failures if failure.severity == "hard"]
     if hard:
         raise PipelineError(hard_failure_message(hard, params))
+    # Only data that passed can say whether params.yaml fits it (its classes, its columns).
+    check_params_before_training(frame, schema, params)
     print(f"validate: {result['verdict'].split(' ', 1)[1]}" + (f"; {note}" if note else ""))
