@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -27,6 +26,7 @@ from .model_artifact import COMPUTED_FOR, computed_for
 from .model_store import load_model, untrusted_types
 from .outputs import atomic_paths, json_text, markdown_table
 from .params_check import check_params, primary_metric
+from .repository import file_at
 
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 SLICE_METRICS: dict[str, Callable[[pd.Series, np.ndarray], float]] = {
@@ -84,38 +84,28 @@ def base_ref(params: Params) -> str:
     return os.environ.get(BASE_REF_VARIABLE) or params.model_tests.base_ref
 
 
-def base_metrics(ref: str, path: Path) -> dict[str, float] | None:
-    """The metrics committed on a branch (local, or fetched from origin), if it has any."""
+def committed_on(ref: str, path: Path) -> str | None:
+    """A file as the branch has it committed (local, or fetched from origin), if it has it."""
     in_repository = Path(os.path.relpath(path)).as_posix()
     for candidate in (ref, f"origin/{ref}"):
-        # git from PATH, with a ref from params.yaml or CI: the user's own input, not a third party's
-        shown = subprocess.run(  # noqa: S603
-            ["git", "show", f"{candidate}:./{in_repository}"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if shown.returncode == 0:
-            return json.loads(shown.stdout)
+        if (text := file_at(candidate, in_repository)) is not None:
+            return text
     return None
+
+
+def base_metrics(ref: str, path: Path) -> dict[str, float] | None:
+    """The metrics committed on a branch, if it has any."""
+    text = committed_on(ref, path)
+    return None if text is None else json.loads(text)
 
 
 def base_data_differs(ref: str, params: Params) -> str | None:
     """Why the base branch's metrics are not comparable (another dataset, target or task), if they are not."""
-    for candidate in (ref, f"origin/{ref}"):
-        # git from PATH, with a ref from params.yaml or CI: the user's own input, not a third party's
-        shown = subprocess.run(  # noqa: S603
-            ["git", "show", f"{candidate}:./{PARAMS_FILE.as_posix()}"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if shown.returncode == 0:
-            break
-    else:
+    text = committed_on(ref, PARAMS_FILE)
+    if text is None:
         return None
     try:
-        base = yaml.safe_load(shown.stdout) or {}
+        base = yaml.safe_load(text) or {}
         theirs = (base.get("task"), base["data"].get("source"), base["data"].get("target"))
     except (yaml.YAMLError, AttributeError, KeyError, TypeError):
         return None
