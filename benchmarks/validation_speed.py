@@ -24,8 +24,8 @@ REPEATS = 3
 CHECKS_ONLY = """
 import time
 from customer_churn.config import load_params
-from customer_churn.schema import load_schema
-from customer_churn.validate import read_ingested, validate
+from customer_churn.data.schema import load_schema
+from customer_churn.data.validate import read_ingested, validate
 params = load_params()
 schema, frame = load_schema(params.paths.data_schema), read_ingested(params)
 start = time.perf_counter()

@@ -142,7 +142,7 @@ def dvc_command() -> list[str] | None:
 
 def load_dvc_setup(project_dir: Path, package_name: str) -> ModuleType:
     """The generated package's dvc_setup module, the one DVC set-up `make setup` also runs."""
-    path = project_dir / "src" / package_name / "dvc_setup.py"
+    path = project_dir / "src" / package_name / "repo" / "dvc_setup.py"
     spec = importlib.util.spec_from_file_location(f"{package_name}_dvc_setup", path)
     assert spec is not None and spec.loader is not None, f"cannot load {path}"
     module = importlib.util.module_from_spec(spec)

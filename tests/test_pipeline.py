@@ -151,7 +151,7 @@ def test_a_users_own_csv_works_through_params_and_make_schema(ready_project, tmp
     run("make", "schema", cwd=project)
     # The sample's model tests name its columns: validate lists every one of them, before training.
     refused = run("make", "pipeline", cwd=project, check=False)
-    set_params(project, model_tests={"base_ref": "main", "regression_tolerance": 0.02})
+    set_params(project, model_tests={"regression_tolerance": 0.02})
     result = run("make", "pipeline", cwd=project)
 
     assert refused.returncode != 0

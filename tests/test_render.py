@@ -129,3 +129,24 @@ def test_the_project_is_one_clean_commit_on_main(project):
 
     assert status.stdout == ""
     assert log.stdout.splitlines() == ["Generate the project from cookiecutter-gitops-ml"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_package_layout_holds_and_every_stage_depends_on_the_modules_it_runs(bake_once, task):
+    """The generated project's own architecture test, run on each task's render: no import
+    circles, rooms that import only downwards, dvc.yaml deps equal to each stage's import
+    closure. (Whether the user's code imports without the tools needs the project's
+    environment: its own suite checks that.)"""
+    project = bake_once(task=task)
+    pytest_command = [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider", "-q"]
+    result = subprocess.run(
+        [*pytest_command, "tests/test_layout.py", "-k", "not without_the_tools"],
+        cwd=project,
+        env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\b7 passed\b", result.stdout), result.stdout  # 2 + one per stage

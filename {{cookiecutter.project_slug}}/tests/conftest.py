@@ -38,7 +38,6 @@ def model_tests_section(task: Task) -> dict[str, object]:
     """Model tests the synthetic frame's model passes: `count` is noise, `size` raises the target."""
     classification = task == "classification"
     return {
-        "base_ref": "main",
         "gates": {"roc_auc": 0.7} if classification else {"r2": 0.5},
         "regression_tolerance": 0.02,
         "score_class": "high" if classification else None,
@@ -63,11 +62,12 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
     raw: dict[str, object] = {
         "task": task,
         "seed": 7,
+        "base_branch": "main",
         "data": {"source": str(root / "source.csv"), "target": "target", "drop_columns": ["row_id"]},
         "split": {"test_size": 0.25, "stratify": True},
         "model": {"estimator": estimator, "hyperparameters": {}},
         "evaluate": {"permutation_repeats": 2},
-        "report": {"base": "main", "publish_plots": False},
+        "report": {"publish_plots": False},
         "drift": {
             "drift_share": 0.2,
             "sample_rows": 5000,

@@ -11,26 +11,56 @@ from .errors import PipelineError
 # Each command's module is imported only when that command runs, so a stage never pays
 # for another stage's heavy imports.
 COMMANDS = {
-    "ingest": ("ingest", "Read the configured CSV (path or URL) and keep the rows that have a target."),
-    "validate": ("validate", "Check the ingested data against schema.yaml; write the validation report."),
-    "split": ("split", "Hold out the test set from the validated data."),
-    "train": ("train", "Fit the preprocessing and estimator pipeline and save it with skops."),
-    "evaluate": ("evaluate", "Score the model on the test set; write metrics, plots and figures."),
-    "drift": ("drift", "Compare the data and the model's predictions with the base branch's (Evidently)."),
-    "report": ("report", "Write the pull request report: verdict, metrics and params against the base."),
-    "drift-reference": ("reference", "Prepare the base branch's data as the reference of the drift check."),
-    "monitor": ("monitor", "Compare a production batch with the training data; exit 3 on drift."),
-    "make-batch": ("batches", "Write a stable and a shifted sample production batch from the test set."),
-    "registry": ("registry", "Register, promote or roll back model versions (GTO git tags)."),
-    "deploy": ("deploy", "Fetch a stage tag's model, verify it, bundle it with its card, publish it."),
-    "github": ("model_release", "GitHub keeps the model when there is no DVC remote; PR labels."),
-    "schema": ("schema", "Infer a first schema.yaml from the configured data, for review."),
-    "model-tests": ("model_tests", "Gate, compare and probe the trained model; write the model-test report."),
-    "update-branch": ("branch", "Merge the base branch, take its dvc.lock on conflict, rerun and commit."),
-    "configure-dvc": ("dvc_setup", "Set up DVC as .cookiecutter.json asks: init, settings, default remote."),
+    "ingest": ("data.ingest", "Read the configured CSV (path or URL) and keep the rows that have a target."),
+    "validate": (
+        "data.validate",
+        "Check the ingested data against schema.yaml; write the validation report.",
+    ),
+    "split": ("data.split", "Hold out the test set from the validated data."),
+    "train": ("model.train", "Fit the preprocessing and estimator pipeline and save it with skops."),
+    "evaluate": ("model.evaluate", "Score the model on the test set; write metrics, plots and figures."),
+    "drift": (
+        "checks.drift",
+        "Compare the data and the model's predictions with the base branch's (Evidently).",
+    ),
+    "report": (
+        "report.comment",
+        "Write the pull request report: verdict, metrics and params against the base.",
+    ),
+    "drift-reference": (
+        "checks.reference",
+        "Prepare the base branch's data as the reference of the drift check.",
+    ),
+    "monitor": ("checks.monitor", "Compare a production batch with the training data; exit 3 on drift."),
+    "make-batch": (
+        "checks.batches",
+        "Write a stable and a shifted sample production batch from the test set.",
+    ),
+    "registry": ("registry.versions", "Register, promote or roll back model versions (GTO git tags)."),
+    "deploy": (
+        "registry.deploy",
+        "Fetch a stage tag's model, verify it, bundle it with its card, publish it.",
+    ),
+    "github": ("registry.release", "GitHub keeps the model when there is no DVC remote; PR labels."),
+    "schema": ("data.schema", "Infer a first schema.yaml from the configured data, for review."),
+    "model-tests": (
+        "checks.model_tests",
+        "Gate, compare and probe the trained model; write the model-test report.",
+    ),
+    "update-branch": (
+        "repo.branch",
+        "Merge the base branch, take its dvc.lock on conflict, rerun and commit.",
+    ),
+    "configure-dvc": (
+        "repo.dvc_setup",
+        "Set up DVC as .cookiecutter.json asks: init, settings, default remote.",
+    ),
     "serve": ("serving.server", "Serve a stage's verified model (or the working copy's) over HTTP."),
     "predict": ("serving.batch", "Score a CSV in chunks, each checked against schema.yaml."),
-    "adopt": ("adopt", "Point the project at a dataset: params.yaml's data and model tests, schema.yaml."),
+    "adopt": (
+        "data.adopt",
+        "Point the project at a dataset: params.yaml's data and model tests, schema.yaml.",
+    ),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
 WITH_ARGUMENTS = {

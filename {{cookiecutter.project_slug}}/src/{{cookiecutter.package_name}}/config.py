@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +45,6 @@ class EvaluateParams(Section):
 
 
 class ReportParams(Section):
-    base: str = Field(description="The branch a pull request's metrics and params are compared with.")
     publish_plots: bool = Field(
         description="Embed the figures as images, which CML uploads to its public image host."
     )
@@ -122,7 +122,6 @@ class SliceGate(Section):
 class ModelTestsParams(Section):
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
-    base_ref: str = Field(description="Branch whose committed metrics a candidate may not fall below.")
     gates: dict[str, float] = Field(default_factory=dict, description="Absolute bounds, optional.")
     regression_tolerance: float = Field(ge=0, description="Allowed relative loss against the base.")
     primary_metric: str | None = Field(
@@ -206,6 +205,9 @@ class Paths(Section):
 class Params(Section):
     task: Task
     seed: int
+    base_branch: str = Field(
+        min_length=1, description="The branch a pull request is compared with: metrics, params, model tests."
+    )
     data: DataParams
     split: SplitParams
     model: ModelParams
@@ -215,6 +217,11 @@ class Params(Section):
     model_tests: ModelTestsParams
     serving: ServingParams = ServingParams()
     paths: Paths
+
+
+def base_branch(params: Params) -> str:
+    """The branch to compare with: the pull request's base when CI says so, else params.yaml's."""
+    return os.environ.get("GITHUB_BASE_REF") or params.base_branch
 
 
 def describe_errors(error: ValidationError) -> str:

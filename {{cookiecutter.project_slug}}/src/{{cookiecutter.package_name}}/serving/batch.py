@@ -18,9 +18,9 @@ from typing import TextIO
 import pandas as pd
 
 from ..config import Params, load_params
+from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_path
-from ..schema import load_schema
 from .checks import RequestChecks
 from .loaded import LoadedModel, Scored, load_source
 

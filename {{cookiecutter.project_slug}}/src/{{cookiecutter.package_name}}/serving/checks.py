@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from ..schema import ColumnRules, Schema
-from ..validate import BUILT_IN_CHECKS, CheckNames, Failure, column_checks, failures_from, severity
+from ..data.schema import ColumnRules, Schema
+from ..data.validate import BUILT_IN_CHECKS, CheckNames, Failure, column_checks, failures_from, severity
 
 SCALARS = (str, int, float, bool, type(None))
 

@@ -13,9 +13,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..config import Params
-from ..dataset import file_md5
+from ..data.tables import file_md5
 from ..errors import PipelineError
-from ..model_store import load_model
+from ..model.store import load_model
 
 MODEL_NAME = "model"
 SERVING_BUNDLES = Path("build/serving")
@@ -88,7 +88,7 @@ def load_local(params: Params) -> LoadedModel:
 
 def current_tag(stage: str) -> str:
     """The tag that assigned the stage its current version."""
-    from ..registry import registry_events  # GTO: imported only when a stage is served
+    from ..registry.versions import registry_events  # GTO: imported only when a stage is served
 
     assignments = [
         event for event in registry_events() if event.kind == "assignment" and event.stage == stage
@@ -102,7 +102,7 @@ def current_tag(stage: str) -> str:
 
 def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
     """A stage's current version, fetched and md5-verified as `make deploy` does, bundled under root."""
-    from ..deploy import build_bundle, read_tag
+    from ..registry.deploy import build_bundle, read_tag
 
     assigned = read_tag(current_tag(stage))
     archive = build_bundle(assigned, root)

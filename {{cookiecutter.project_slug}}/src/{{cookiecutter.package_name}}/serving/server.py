@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..config import Params, load_params
-from ..schema import Schema, load_schema
+from ..data.schema import Schema, load_schema
 from .app import Service, create_app
 from .checks import RequestChecks
 from .loaded import load_source

@@ -1,0 +1,1 @@
+"""Checks on a trained model and its data: model tests, drift against the base, production monitoring."""

@@ -1,0 +1,226 @@
+"""Stage `drift`: compare the branch's data with the base branch's, column by column and through the model.
+
+Evidently takes seconds to import, so it is imported only when two tables really differ.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from ..config import DataParams, DriftParams, Params, load_params
+from ..data.tables import file_md5, read_table
+from ..errors import PipelineError
+from ..model.store import load_model
+from ..outputs import atomic_paths, json_text
+from .drift_findings import ColumnDrift, DriftSummary, Kind
+from .drift_markdown import drift_markdown, verdict
+
+if TYPE_CHECKING:
+    from evidently.core.report import Snapshot
+
+REFERENCE_DATA = "data.csv"  # inside paths.drift_reference
+REFERENCE_REVISION = "revision.txt"  # the revision that data.csv came from
+REPORT_FILES = ("drift.html", "drift.json", "drift.md")
+
+
+def column_kinds(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str]) -> dict[str, Kind]:
+    """Numbers are compared as distributions, everything else as category frequencies."""
+    kinds: dict[str, Kind] = {}
+    for column in columns:
+        numeric = pd.api.types.is_numeric_dtype(reference[column]) and not pd.api.types.is_bool_dtype(
+            reference[column]
+        )
+        if numeric and not pd.api.types.is_numeric_dtype(current[column]):
+            raise PipelineError(f"column '{column}' holds numbers in the reference, not in the current data")
+        kinds[column] = "numerical" if numeric else "categorical"
+    return kinds
+
+
+def compared_columns(reference: pd.DataFrame, current: pd.DataFrame, data: DataParams) -> list[str]:
+    """The columns both tables have, identifiers left out, in the current table's order."""
+    return [
+        str(column)
+        for column in current.columns
+        if column in reference.columns and column not in data.drop_columns
+    ]
+
+
+def unmatched_notes(reference: pd.DataFrame, current: pd.DataFrame, data: DataParams) -> list[str]:
+    """Say which columns could not be compared because only one table has them."""
+    notes = []
+    for name, table, other in (("reference", reference, current), ("current data", current, reference)):
+        only = [str(c) for c in table.columns if c not in other.columns and c not in data.drop_columns]
+        if only and not (only == [data.target] and name == "reference"):
+            notes.append(f"only the {name} has: {', '.join(only)}")
+    return notes
+
+
+def capped(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """A seeded random sample of at most `rows` rows, so that large tables stay cheap."""
+    return frame.sample(n=rows, random_state=seed) if len(frame) > rows else frame
+
+
+def prediction_column(data: DataParams) -> str:
+    return f"predicted_{data.target}"
+
+
+def predict(model: Pipeline, frame: pd.DataFrame, name: str) -> pd.Series:
+    """The model's predictions on a table; a table without the model's inputs is an error."""
+    inputs = [str(column) for column in model.feature_names_in_]
+    missing = [column for column in inputs if column not in frame.columns]
+    if missing:
+        raise PipelineError(f"the {name} lacks columns the model needs: {', '.join(missing)}")
+    return pd.Series(model.predict(frame[inputs]), index=frame.index)
+
+
+def evidently_report(
+    reference: pd.DataFrame, current: pd.DataFrame, kinds: dict[str, Kind], drift: DriftParams
+) -> Snapshot:
+    """Run Evidently's data drift preset, with its tests, over the given columns."""
+    # Imported here, not at the top, as it takes seconds; its legacy modules warn on import
+    # about their own dependencies, which nobody here can act on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from evidently import DataDefinition, Dataset, Report
+        from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(
+        numerical_columns=[column for column, kind in kinds.items() if kind == "numerical"],
+        categorical_columns=[column for column, kind in kinds.items() if kind == "categorical"],
+    )
+    preset = DataDriftPreset(
+        columns=list(kinds),
+        drift_share=drift.drift_share,
+        num_method=drift.numerical.method,
+        num_threshold=drift.numerical.threshold,
+        cat_method=drift.categorical.method,
+        cat_threshold=drift.categorical.threshold,
+    )
+    return Report([preset], include_tests=True).run(
+        Dataset.from_pandas(current[list(kinds)], data_definition=definition),
+        Dataset.from_pandas(reference[list(kinds)], data_definition=definition),
+    )
+
+
+def column_verdicts(snapshot: Snapshot, kinds: dict[str, Kind]) -> dict[str, ColumnDrift]:
+    """Read each column's score and Evidently's pass/fail test out of the snapshot."""
+    results = snapshot.dict()
+    failed = {
+        test["metric_config"]["metric_id"]: test["status"] == "FAIL"
+        for test in results["tests"]
+        if "metric_config" in test
+    }
+    verdicts = {}
+    for metric in results["metrics"]:
+        config = metric["config"]
+        if not config["type"].endswith(":ValueDrift"):
+            continue
+        column = config["column"]
+        verdicts[column] = ColumnDrift(
+            column=column,
+            kind=kinds[column],
+            method=config["method"],
+            score=float(metric["value"]),
+            threshold=float(config["threshold"]),
+            drifted=failed[metric["id"]],
+        )
+    return verdicts
+
+
+def compare(
+    reference: pd.DataFrame, current: pd.DataFrame, model: Pipeline, params: Params, names: tuple[str, str]
+) -> tuple[DriftSummary, Snapshot]:
+    """Compare two tables and the model's predictions on them; return the summary and Evidently's report."""
+    reference_name, current_name = names
+    columns = compared_columns(reference, current, params.data)
+    if not columns:
+        raise PipelineError(f"the {reference_name} and the {current_name} have no column in common")
+    cap, seed = params.drift.sample_rows, params.seed
+    reference_sample, current_sample = capped(reference, cap, seed), capped(current, cap, seed)
+    kinds = column_kinds(reference_sample, current_sample, columns)
+    predicted = prediction_column(params.data)
+    notes = unmatched_notes(reference, current, params.data)
+    current_sample = current_sample.assign(**{predicted: predict(model, current_sample, current_name)})
+    try:
+        reference_sample = reference_sample.assign(
+            **{predicted: predict(model, reference_sample, reference_name)}
+        )
+        kinds[predicted] = "numerical" if params.task == "regression" else "categorical"
+    except PipelineError as error:
+        notes.append(f"no prediction drift: {error}")
+    snapshot = evidently_report(reference_sample, current_sample, kinds, params.drift)
+    verdicts = column_verdicts(snapshot, kinds)
+    summary = DriftSummary(
+        status="compared",
+        reference=reference_name,
+        current=current_name,
+        drift_share=params.drift.drift_share,
+        columns=tuple(verdicts[column] for column in columns),
+        prediction=verdicts.get(predicted),
+        notes=tuple(notes),
+        rows={
+            "reference": len(reference),
+            "current": len(current),
+            "reference_compared": len(reference_sample),
+            "current_compared": len(current_sample),
+        },
+    )
+    return summary, snapshot
+
+
+def placeholder_html(summary: DriftSummary) -> str:
+    """A page for the cases with nothing to compare, so the report links never break."""
+    message = html.escape(verdict(summary))
+    head = "<meta charset='utf-8'><title>Drift report</title>"
+    return f"<!doctype html>\n<html><head>{head}</head><body><p>{message}</p></body></html>\n"
+
+
+def write_reports(
+    directory: Path, summary: DriftSummary, snapshot: Snapshot | None, extra: dict[str, str] | None = None
+) -> None:
+    """Write drift.html, drift.json, drift.md and any extra text files together: all of them, or none."""
+    extra = extra or {}
+    paths = [directory / name for name in (*REPORT_FILES, *extra)]
+    with atomic_paths(*paths) as (html_out, json_out, markdown_out, *extra_outs):
+        if snapshot is None:
+            html_out.write_text(placeholder_html(summary), encoding="utf-8")
+        else:
+            snapshot.save_html(str(html_out))
+        json_out.write_text(json_text(summary.as_json()), encoding="utf-8")
+        markdown_out.write_text(drift_markdown(summary), encoding="utf-8")
+        for text, output in zip(extra.values(), extra_outs, strict=True):
+            output.write_text(text, encoding="utf-8")
+
+
+def reference_name(reference_dir: Path) -> str:
+    """Name the reference by the revision it was fetched from, when that is known."""
+    revision = reference_dir / REFERENCE_REVISION
+    return revision.read_text(encoding="utf-8").strip() if revision.is_file() else str(reference_dir)
+
+
+def pull_request_drift(params: Params) -> tuple[DriftSummary, Snapshot | None]:
+    """The branch's data against the base branch's; no Evidently when there is nothing to compare."""
+    reference_file = params.paths.drift_reference / REFERENCE_DATA
+    current_name = str(params.paths.ingested)
+    if not reference_file.is_file():
+        return DriftSummary("no_reference", "no reference", current_name, params.drift.drift_share), None
+    name = reference_name(params.paths.drift_reference)
+    if file_md5(reference_file) == file_md5(params.paths.ingested):
+        return DriftSummary("unchanged", name, current_name, params.drift.drift_share), None
+    model = load_model(params.paths.model)
+    return compare(
+        read_table(reference_file), read_table(params.paths.ingested), model, params, (name, current_name)
+    )
+
+
+def main() -> None:
+    params = load_params()
+    summary, snapshot = pull_request_drift(params)
+    write_reports(params.paths.drift, summary, snapshot)
+    print(f"drift: {verdict(summary)}")

@@ -1,0 +1,80 @@
+"""What a drift check found, per column and overall: shared by the reports and the monitor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["numerical", "categorical"]
+Status = Literal["compared", "unchanged", "no_reference"]
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """Evidently's verdict on one column."""
+
+    column: str
+    kind: Kind
+    method: str
+    score: float
+    threshold: float
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftSummary:
+    """What a drift check found, in the terms the JSON and markdown reports use."""
+
+    status: Status
+    reference: str
+    current: str
+    drift_share: float
+    columns: tuple[ColumnDrift, ...] = ()
+    prediction: ColumnDrift | None = None
+    notes: tuple[str, ...] = ()
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [column.column for column in self.columns if column.drifted]
+
+    @property
+    def share_drifted(self) -> float:
+        return len(self.drifted_columns) / len(self.columns) if self.columns else 0.0
+
+    @property
+    def dataset_drift(self) -> bool:
+        return bool(self.columns) and self.share_drifted >= self.drift_share
+
+    @property
+    def drift_detected(self) -> bool:
+        """The alarm: enough columns drifted, or the model's predictions did."""
+        return self.dataset_drift or bool(self.prediction and self.prediction.drifted)
+
+    def as_json(self) -> dict[str, Any]:
+        by_drift = sorted(self.columns, key=lambda column: not column.drifted)
+        return {
+            "status": self.status,
+            "reference": self.reference,
+            "current": self.current,
+            "rows": self.rows,
+            "notes": list(self.notes),
+            "columns": [column_json(column) for column in by_drift],
+            "drifted_columns": self.drifted_columns,
+            "share_drifted": round(self.share_drifted, 6),
+            "drift_share_threshold": self.drift_share,
+            "dataset_drift": self.dataset_drift,
+            "prediction_drift": column_json(self.prediction) if self.prediction else None,
+            "drift_detected": self.drift_detected,
+        }
+
+
+def column_json(column: ColumnDrift) -> dict[str, Any]:
+    return {
+        "column": column.column,
+        "type": column.kind,
+        "method": column.method,
+        "score": round(column.score, 6),
+        "threshold": column.threshold,
+        "drifted": column.drifted,
+    }

@@ -1,0 +1,98 @@
+"""Drift findings as markdown a reviewer reads at a glance: a verdict line, then a table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .drift_findings import ColumnDrift, DriftSummary
+
+NO_REFERENCE_HINT = "`make drift-reference BASE=main` fetches the base branch's data"
+
+
+def listed(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def verdict(summary: DriftSummary) -> str:
+    """One line that says whether anything drifted, for the top of a PR comment or an issue."""
+    if summary.status == "no_reference":
+        return f"ℹ️ no drift check: there is no reference data yet; {NO_REFERENCE_HINT}"  # noqa: RUF001
+    if summary.status == "unchanged":
+        return f"✅ no drift: the data is identical to {summary.reference}"
+    drifted, total = summary.drifted_columns, len(summary.columns)
+    columns = f"{len(drifted)} of {total} columns" + (f" ({listed(drifted)})" if drifted else "")
+    predictions_drifted = bool(summary.prediction and summary.prediction.drifted)
+    if summary.dataset_drift:
+        return f"⚠️ drift in {columns}" + ("; predictions drifted" if predictions_drifted else "")
+    if predictions_drifted:
+        return f"⚠️ predictions drifted; {columns} drifted"
+    if drifted:
+        return f"✅ no drift: {columns} drifted, below the {format(summary.drift_share, '.0%')} threshold"
+    return f"✅ no drift: 0 of {total} columns drifted"
+
+
+def table_row(column: ColumnDrift, label: str) -> str:
+    mark = "⚠️ yes" if column.drifted else "no"
+    cells = (label, column.kind, column.method, f"{column.score:.4g}", f"{column.threshold:g}", mark)
+    return "| " + " | ".join(cells) + " |"
+
+
+def drift_table(summary: DriftSummary, only_drifted: bool = False) -> list[str]:
+    """Model predictions first, then the columns, drifted ones first."""
+    rows = []
+    if summary.prediction:
+        rows.append(table_row(summary.prediction, f"`{summary.prediction.column}` (model)"))
+    for column in sorted(summary.columns, key=lambda column: not column.drifted):
+        if column.drifted or not only_drifted:
+            rows.append(table_row(column, f"`{column.column}`"))
+    return [
+        "| column | type | test | score | threshold | drifted |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def compared_line(summary: DriftSummary) -> str:
+    """Which tables were compared, and how many of their rows after the sample cap."""
+    rows = summary.rows
+    line = (
+        f"Compared {summary.current} ({rows['current']} rows) "
+        f"with {summary.reference} ({rows['reference']} rows)"
+    )
+    if (rows["current_compared"], rows["reference_compared"]) != (rows["current"], rows["reference"]):
+        line += f", sampled to {rows['current_compared']} and {rows['reference_compared']} rows"
+    return line + "."
+
+
+def drift_markdown(summary: DriftSummary) -> str:
+    """drift.md: the verdict, what was compared, and the per-column table."""
+    lines = [verdict(summary), ""]
+    if summary.status == "compared":
+        lines += [compared_line(summary), "", *drift_table(summary), ""]
+    lines += [f"- {note}" for note in summary.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def issue_markdown(
+    summary: DriftSummary, source: str, checked_at: str, since: str | None, report_link: str
+) -> str:
+    """The body of the GitHub issue the monitor workflow opens or updates."""
+    lines = [
+        "## Production data drift" if summary.drift_detected else "## Production data: no drift",
+        "",
+        verdict(summary),
+        "",
+        f"- Batch: `{source}` ({summary.rows['current']} rows)",
+        f"- Compared with: the training data, {summary.reference} ({summary.rows['reference']} rows)",
+        f"- Checked at: {checked_at}",
+    ]
+    if since:
+        lines.append(f"- Drifting since: {since}")
+    lines += [f"- Full report: [drift.html]({report_link})", ""]
+    if summary.drift_detected:
+        lines += ["What drifted, and by how much:", "", *drift_table(summary, only_drifted=True), ""]
+    lines += [f"- {note}" for note in summary.notes]
+    if since:
+        lines.append(f"<!-- drift-since: {since} -->")
+    return "\n".join(lines).rstrip() + "\n"

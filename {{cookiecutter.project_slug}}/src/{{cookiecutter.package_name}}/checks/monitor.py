@@ -1,0 +1,93 @@
+"""Command `monitor`: compare a production batch with the data the deployed model was trained on.
+
+Exit status: 0 when the batch is in line with the training data, 3 when drift crosses the
+thresholds of params.yaml (the reports then hold an issue body), 1 on errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Params, load_params
+from ..data.ingest import is_url, read_source
+from ..data.tables import read_table
+from ..errors import PipelineError
+from ..model.store import load_model
+from .drift import compare, write_reports
+from .drift_markdown import issue_markdown, verdict
+
+DRIFT_STATUS = 3
+ISSUE_FILE = "issue.md"
+SINCE_MARKER = re.compile(r"<!-- drift-since: (\S+) -->")
+
+
+def read_batch(source: str) -> pd.DataFrame:
+    """Read a production batch from a path or URL; a missing or empty batch is an error."""
+    if not is_url(source) and not Path(source).is_file():
+        raise PipelineError(f"no such batch file: {source}")
+    if source.endswith(".jsonl") and not is_url(source):
+        from ..serving.prediction_log import read_log  # a day of `make serve`'s prediction log
+
+        batch = read_log(Path(source)).drop(columns=["prediction", "model_version"], errors="ignore")
+    else:
+        batch = read_source(source)
+    if batch.columns.empty:
+        raise PipelineError(f"{source} is empty")
+    if batch.empty:
+        raise PipelineError(f"{source} has a header but no rows")
+    return batch
+
+
+def drifting_since(previous_issue: Path | None, now: str) -> str:
+    """When drift was first seen: kept from the open issue's body, or now if this is the first time."""
+    if previous_issue is None or not previous_issue.is_file():
+        return now
+    found = SINCE_MARKER.search(previous_issue.read_text(encoding="utf-8"))
+    return found.group(1) if found else now
+
+
+def monitor(
+    source: str, params: Params, previous_issue: Path | None = None, report_link: str | None = None
+) -> int:
+    """Check one batch, write the reports and the issue body, and return the exit status."""
+    batch = read_batch(source)
+    model = load_model(params.paths.model)
+    reference = read_table(params.paths.train)
+    names = (str(params.paths.train), source)
+    summary, snapshot = compare(reference, batch, model, params, names)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    since = drifting_since(previous_issue, now) if summary.drift_detected else None
+    link = report_link or str(params.paths.monitor / "drift.html")
+    issue = issue_markdown(summary, source=source, checked_at=now, since=since, report_link=link)
+    write_reports(params.paths.monitor, summary, snapshot, extra={ISSUE_FILE: issue})
+    print(f"monitor: {verdict(summary)}")
+    return DRIFT_STATUS if summary.drift_detected else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """`monitor CURRENT [--report-url URL] [--previous-issue FILE]`."""
+    command = argparse.ArgumentParser(
+        prog="monitor", description="Compare a production batch with the training data."
+    )
+    command.add_argument(
+        "current", help="the production batch: a CSV path or an http(s) URL, or a prediction log (.jsonl)"
+    )
+    command.add_argument(
+        "--report-url", help="where readers of the issue find drift.html (default: its path)"
+    )
+    command.add_argument(
+        "--previous-issue",
+        type=Path,
+        help="the open drift issue's body, to keep the date drift was first seen",
+    )
+    return command
+
+
+def main(argv: list[str]) -> int:
+    arguments = parser().parse_args(argv)
+    return monitor(arguments.current, load_params(), arguments.previous_issue, arguments.report_url)

@@ -1,0 +1,18 @@
+"""Which model and data a result was computed from, so a stale result can be told from a fresh one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..data.tables import file_md5
+
+# The key under which each result (model tests, metrics) names the model and data it describes.
+COMPUTED_FOR = "computed_for"
+
+
+def computed_for(model: Path, data: Path) -> dict[str, dict[str, str]]:
+    """Which model and data a result was computed from: the files actually read, hashed as DVC does."""
+    return {
+        "model": {"path": model.as_posix(), "md5": file_md5(model)},
+        "data": {"path": data.as_posix(), "md5": file_md5(data)},
+    }

@@ -1,0 +1,1 @@
+"""The pull request report: the one comment CI posts."""
