@@ -14,9 +14,9 @@ from {{ cookiecutter.package_name }}.checks.drift import (
     pull_request_drift,
     write_reports,
 )
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.train import train
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 from ..conftest import TASKS, make_params, synthetic_frame
 

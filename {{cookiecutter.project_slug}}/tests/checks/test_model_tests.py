@@ -15,11 +15,11 @@ from {{ cookiecutter.package_name }}.checks.model_tests import (
     summary,
 )
 from {{ cookiecutter.package_name }}.data.split import split
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.provenance import computed_for
 from {{ cookiecutter.package_name }}.model.store import load_model, save_model
 from {{ cookiecutter.package_name }}.model.train import train
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import yaml
 from {{ cookiecutter.package_name }}.checks.batches import make_batches
 from {{ cookiecutter.package_name }}.checks.monitor import DRIFT_STATUS, drifting_since, read_batch
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.model.store import save_model
 from {{ cookiecutter.package_name }}.model.train import train
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 from ..conftest import make_params, synthetic_frame
 

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data.schema import Schema, infer_schema
-from {{ cookiecutter.package_name }}.data.tables import file_md5, read_validated
 from {{ cookiecutter.package_name }}.data.validate import (
     hard_failure_message,
     main,
@@ -14,6 +13,7 @@ from {{ cookiecutter.package_name }}.data.validate import (
     verdict,
 )
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.tables import file_md5, read_validated
 
 from ..conftest import make_params, synthetic_frame
 

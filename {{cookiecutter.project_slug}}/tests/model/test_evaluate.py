@@ -3,9 +3,9 @@ import json
 import pytest
 
 from {{ cookiecutter.package_name }}.data.split import split
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.model.evaluate import plot_tables, score, write_outputs
 from {{ cookiecutter.package_name }}.model.train import train
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 EXPECTED_METRICS = {
     "classification": {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss"},

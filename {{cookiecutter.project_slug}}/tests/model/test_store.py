@@ -10,12 +10,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.canonical_skops import ZIP_EPOCH, canonical_skops
 from {{ cookiecutter.package_name }}.model.estimators import ESTIMATORS
 from {{ cookiecutter.package_name }}.model.store import TRUSTED_TYPES, load_model, save_model
 from {{ cookiecutter.package_name }}.model.train import train
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 from ..conftest import make_params, synthetic_frame
 

@@ -2,9 +2,9 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import ModelParams
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.train import metadata, train
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 
 def test_the_pipeline_handles_missing_values_and_unseen_categories(frame, params):

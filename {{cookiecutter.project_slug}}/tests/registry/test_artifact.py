@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.data.tables import file_md5
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.registry.artifact import artifact_path, recorded_md5
 from {{ cookiecutter.package_name }}.repo.dvc import default_remote, dvc_reason
+from {{ cookiecutter.package_name }}.tables import file_md5
 
 from ..conftest import commit
 

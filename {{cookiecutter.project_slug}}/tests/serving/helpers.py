@@ -12,7 +12,6 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.config import Params, Task
 from {{ cookiecutter.package_name }}.data.schema import Schema, infer_schema, schema_text
-from {{ cookiecutter.package_name }}.data.tables import features_and_target
 from {{ cookiecutter.package_name }}.model.store import save_model
 from {{ cookiecutter.package_name }}.model.train import metadata, train
 from {{ cookiecutter.package_name }}.serving.app import Service, create_app
@@ -21,6 +20,7 @@ from {{ cookiecutter.package_name }}.serving.loaded import LoadedModel, from_fil
 from {{ cookiecutter.package_name }}.serving.metrics import ServingMetrics
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 from {{ cookiecutter.package_name }}.serving.router import Router
+from {{ cookiecutter.package_name }}.tables import features_and_target
 
 from ..conftest import make_params, synthetic_frame
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import DataParams, Params, load_params
-from ..data.tables import read_table
 from ..errors import PipelineError
 from ..outputs import atomic_paths
+from ..tables import read_table
 
 NUMERIC_SHIFT_IN_SPREADS = 1.5  # how far the numeric column moves, in standard deviations
 CATEGORY_SKEW_SHARE = 0.5  # share of rows moved to the rarest category

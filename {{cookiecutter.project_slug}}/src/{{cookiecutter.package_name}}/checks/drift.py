@@ -14,10 +14,10 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..config import DataParams, DriftParams, Params, load_params
-from ..data.tables import file_md5, read_table
 from ..errors import PipelineError
 from ..model.store import load_model
 from ..outputs import atomic_paths, json_text
+from ..tables import file_md5, read_table
 from .drift_findings import ColumnDrift, DriftSummary, Kind
 from .drift_markdown import drift_markdown, verdict
 

@@ -19,7 +19,6 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
 
 from ..config import PARAMS_FILE, Params, base_branch, load_params
-from ..data.tables import features_and_target, read_table
 from ..errors import PipelineError
 from ..model.evaluate import score
 from ..model.params_check import check_params, primary_metric
@@ -27,6 +26,7 @@ from ..model.provenance import COMPUTED_FOR, computed_for
 from ..model.store import load_model, untrusted_types
 from ..outputs import atomic_paths, json_text, markdown_table
 from ..repo.git import file_at
+from ..tables import features_and_target, read_table
 
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 SLICE_METRICS: dict[str, Callable[[pd.Series, np.ndarray], float]] = {

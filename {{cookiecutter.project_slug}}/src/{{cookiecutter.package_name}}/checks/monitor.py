@@ -15,9 +15,9 @@ import pandas as pd
 
 from ..config import Params, load_params
 from ..data.ingest import is_url, read_source
-from ..data.tables import read_table
 from ..errors import PipelineError
 from ..model.store import load_model
+from ..tables import read_table
 from .drift import compare, write_reports
 from .drift_markdown import issue_markdown, verdict
 

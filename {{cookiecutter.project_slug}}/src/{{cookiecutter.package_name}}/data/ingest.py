@@ -14,7 +14,7 @@ import pandas as pd
 from ..config import DataParams, load_params
 from ..errors import PipelineError
 from ..outputs import atomic_paths, json_text
-from .tables import file_md5
+from ..tables import file_md5
 
 FETCH_TIMEOUT_SECONDS = 60
 # Separators that, in a one-column header, say the file is not comma-separated.

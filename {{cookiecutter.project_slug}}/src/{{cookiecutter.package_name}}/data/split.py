@@ -8,7 +8,7 @@ from sklearn.model_selection import train_test_split
 from ..config import Params, load_params
 from ..errors import PipelineError
 from ..outputs import atomic_paths
-from .tables import read_validated
+from ..tables import read_validated
 
 
 def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:

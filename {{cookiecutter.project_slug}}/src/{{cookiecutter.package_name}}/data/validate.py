@@ -15,9 +15,9 @@ from ..config import Params, load_params
 from ..errors import PipelineError
 from ..model.params_check import check_params
 from ..outputs import atomic_paths, json_text, markdown_table
+from ..tables import file_md5
 from .ingest import duplicate_names, looks_misdelimited, rows_without_target, with_written_names
 from .schema import ColumnRules, Schema, load_schema
-from .tables import file_md5
 
 EXAMPLES = 3
 # Checks that hold whatever schema.yaml says (data that fails them cannot train a model),

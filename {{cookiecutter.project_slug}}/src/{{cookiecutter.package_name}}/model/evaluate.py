@@ -11,8 +11,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import label_binarize
 
 from ..config import Params, Task, load_params
-from ..data.tables import features_and_target, read_table
 from ..outputs import atomic_paths, json_text
+from ..tables import features_and_target, read_table
 from .figures import draw_figures
 from .provenance import COMPUTED_FOR, computed_for
 from .store import load_model

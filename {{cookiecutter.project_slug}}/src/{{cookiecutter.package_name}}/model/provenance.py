@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data.tables import file_md5
+from ..tables import file_md5
 
 # The key under which each result (model tests, metrics) names the model and data it describes.
 COMPUTED_FOR = "computed_for"

@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from ..config import Params, load_params
-from ..data.tables import features_and_target, file_md5, read_table
 from ..errors import PipelineError
 from ..outputs import atomic_paths, json_text
+from ..tables import features_and_target, file_md5, read_table
 from .estimators import build_estimator
 from .features import build_preprocessor
 from .store import save_model

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from gto.base import Assignment
 
-from ..data.tables import file_md5
 from ..errors import PipelineError
 from ..outputs import json_text
 from ..repo.dvc import default_remote, dvc_reason
 from ..repo.git import file_at, git
+from ..tables import file_md5
 from .artifact import ARTIFACT, artifact_path, committed_yaml, recorded_md5
 from .model_card import CardFacts, render
 from .policy import Violation, committed_results, explain, override_reason, violations

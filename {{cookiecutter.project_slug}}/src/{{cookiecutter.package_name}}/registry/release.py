@@ -23,11 +23,11 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from ..data.tables import file_md5
 from ..errors import PipelineError
 from ..repo.dvc import default_remote
 from ..repo.git import resolve
 from ..repo.github import GitHub, GitHubError
+from ..tables import file_md5
 from .artifact import ARTIFACT, committed_yaml, recorded_md5
 from .versions import registrations, registry_events
 

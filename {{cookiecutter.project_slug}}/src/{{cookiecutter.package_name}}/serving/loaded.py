@@ -13,9 +13,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..config import Params
-from ..data.tables import file_md5
 from ..errors import PipelineError
 from ..model.store import load_model
+from ..tables import file_md5
 
 MODEL_NAME = "model"
 SERVING_BUNDLES = Path("build/serving")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import DataParams, Paths
-from ..errors import PipelineError
+from .config import DataParams, Paths
+from .errors import PipelineError
 
 
 def read_table(path: Path) -> pd.DataFrame:
