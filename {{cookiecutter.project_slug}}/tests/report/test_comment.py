@@ -1,11 +1,14 @@
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.model.provenance import computed_for
 from {{ cookiecutter.package_name }}.report.comment import (
     COMMENT_BUDGET,
     Gate,
+    checked_for_this_model,
     confusion_table,
     cut_section,
     direction,
@@ -14,6 +17,8 @@ from {{ cookiecutter.package_name }}.report.comment import (
     read_gate,
     verdict,
 )
+
+from ..conftest import make_params
 
 
 def test_a_gate_summary_gives_its_status_from_the_first_line(tmp_path):
@@ -153,3 +158,36 @@ def test_a_cut_never_splits_a_table_header_or_a_code_block():
             headers = [index for index, line in enumerate(kept) if line.startswith("| Column")]
             assert all(kept[index + 1] == "|---|---|---:|---:|---|" for index in headers)
             assert all(kept[index + 2].startswith("| `column_") for index in headers)
+
+
+def model_tests_for(params, recorded: dict) -> Gate:
+    params.paths.model_tests.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.model_tests.write_text(json.dumps({"computed_for": recorded}), encoding="utf-8")
+    return checked_for_this_model(Gate("Model tests", "pass", "✅ all 14 model tests passed"), params)
+
+
+def test_model_tests_of_another_model_fail_the_report_as_stale(tmp_path):
+    params = make_params("classification", tmp_path)
+    for path, content in ((params.paths.model, b"model one"), (params.paths.test, b"a,b\n1,2\n")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    tested = computed_for(params.paths.model, params.paths.test)
+
+    current = model_tests_for(params, tested)
+    params.paths.model.write_bytes(b"model two, retrained")
+    stale = model_tests_for(params, tested)
+
+    assert current.status == "pass"
+    assert stale.status == "fail"
+    assert stale.summary.startswith("❌ Stale: these results are for another model than the current ones")
+    assert "`make test-model`" in stale.summary
+    assert stale.summary.endswith("✅ all 14 model tests passed")
+
+
+def test_model_tests_that_name_no_model_are_stale(tmp_path):
+    params = make_params("regression", tmp_path)
+
+    gate = model_tests_for(params, {})
+
+    assert gate.status == "fail"
+    assert "another model and data" in gate.summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ import yaml
 
 from ..config import Params, base_branch, load_params
 from ..errors import PipelineError
+from ..model.provenance import COMPUTED_FOR, outdated
 from ..outputs import atomic_path
 from ..repo.branch import stale_notice
 
@@ -111,6 +113,22 @@ def read_gate(name: str, path: Path) -> Gate:
     statuses = {"✅": "pass", "❌": "fail", "\N{INFORMATION SOURCE}": "not run"}
     status = next((value for mark, value in statuses.items() if first.startswith(mark)), "warn")
     return Gate(name, status, text)
+
+
+def checked_for_this_model(gate: Gate, params: Params) -> Gate:
+    """The model tests' gate, failed when its results were computed for another model or test set:
+    they are no DVC stage, so `make pipeline` can retrain without refreshing them."""
+    if gate.name != "Model tests" or gate.status == "not run" or not params.paths.model_tests.is_file():
+        return gate
+    recorded = json.loads(params.paths.model_tests.read_text(encoding="utf-8")).get(COMPUTED_FOR)
+    changed = outdated(recorded, params.paths.model, params.paths.test)
+    if not changed:
+        return gate
+    note = (
+        f"❌ Stale: these results are for another {' and '.join(changed)} than the current ones "
+        "(`make test-model` runs them again)."
+    )
+    return Gate(gate.name, "fail", f"{note}\n\n{gate.summary}")
 
 
 def stale_stages() -> list[str]:
@@ -419,7 +437,9 @@ def build_report(params: Params) -> str:
     """The whole comment, within GitHub's size limit for a comment."""
     branch = base_branch(params)
     base = resolve_base(branch)
-    gates = [read_gate(name, path) for name, path in gate_summaries(params).items()]
+    gates = [
+        checked_for_this_model(read_gate(name, path), params) for name, path in gate_summaries(params).items()
+    ]
     link = artifacts_link()
     notice = stale_notice(base, branch) if base is not None else None
     sections = [
