@@ -54,9 +54,11 @@ def test_actionlint_finds_nothing(project):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_finds_nothing_offline(project):
+@pytest.mark.parametrize("persona", ["regular", "auditor"])
+def test_zizmor_finds_nothing_offline(project, persona):
+    """The auditor persona too: each of its findings is answered inline, with the reason."""
     result = subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", str(project / ".github")],
+        [tool("zizmor"), "--offline", "--no-progress", "--persona", persona, str(project / ".github")],
         capture_output=True,
         text=True,
     )
