@@ -34,6 +34,50 @@ class GitHubApi:
     releases: dict[str, dict] = field(default_factory=dict)  # tag -> release
     assets: dict[int, bytes] = field(default_factory=dict)  # asset id -> content
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, auth
+    issues: list[dict] = field(default_factory=list)  # {"number", "labels": [{"name"}], "state"}
+    pull_requests: list[dict] = field(default_factory=list)  # opened through the API
+
+    def pulls_route(
+        self, command: str, route: str, query: dict, payload: object
+    ) -> tuple[int, object] | None:
+        """Pull requests and issues by label: (status, answer), or None for another route."""
+        if route == "/issues" and command == "GET":
+            wanted = set(query.get("labels", [""])[0].split(",")) - {""}
+            return 200, [
+                issue
+                for issue in self.issues
+                if issue.get("state", "open") == "open"
+                and wanted <= {label["name"] for label in issue["labels"]}
+            ]
+        if route == "/pulls" and command == "GET":
+            base = query.get("base", [None])[0]
+            return 200, [pull for pull in self.pull_requests if base in (None, pull["base"]["ref"])]
+        if route == "/pulls" and command == "POST":
+            if any(pull["head"]["ref"] == payload["head"] for pull in self.pull_requests):
+                return 422, {"message": "Validation Failed: A pull request already exists"}
+            number = 200 + len(self.pull_requests)
+            pull = {
+                "number": number,
+                "state": "open",
+                "title": payload["title"],
+                "body": payload["body"],
+                "head": {"ref": payload["head"], "repo": {"full_name": self.repository}},
+                "base": {"ref": payload["base"]},
+                "labels": [],
+            }
+            self.pull_requests.append(pull)
+            return 201, pull
+        if match := re.fullmatch(r"/pulls/(\d+)", route):
+            pull = next(pull for pull in self.pull_requests if pull["number"] == int(match[1]))
+            if command == "PATCH":
+                pull.update(payload)
+            return 200, pull
+        if (match := re.fullmatch(r"/issues/(\d+)/labels", route)) and command == "POST":
+            pull = next(pull for pull in self.pull_requests if pull["number"] == int(match[1]))
+            names = [label["name"] for label in pull["labels"]]
+            pull["labels"] += [{"name": name} for name in payload["labels"] if name not in names]
+            return 200, pull["labels"]
+        return None
 
     def artifact_names(self) -> list[str]:
         """Every uploaded artifact, by name; its id is its position + 1."""
@@ -81,7 +125,9 @@ def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
 
         def body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if not hasattr(self, "read_body"):  # read once: several routes may look at it
+                self.read_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            return self.read_body
 
         def payload(self) -> dict:
             return json.loads(self.body())
@@ -111,6 +157,9 @@ def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
             route = path.removeprefix(prefix) if path.startswith(prefix) else None
             if route is None:
                 return self.reply(404, {"message": "Not Found"})
+            payload = json.loads(self.body() or b"null") if self.command in {"POST", "PATCH"} else None
+            if answer := api.pulls_route(self.command, route, query, payload):
+                return self.reply(*answer)
             if match := re.fullmatch(r"/commits/(\w+)/pulls", route):
                 number = api.pulls.get(match[1])
                 if number is None:

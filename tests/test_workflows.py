@@ -43,6 +43,7 @@ def test_the_project_has_the_pr_main_and_monitor_workflows(project):
         "monitor.yml",
         "pr.yml",
         "promote.yml",
+        "retrain.yml",
     ]
 
 

@@ -28,6 +28,7 @@ RANKS = {
     "serving": 5,
     "checks": 6,
     "report": 7,
+    "feedback": 7,
     "cli": 8,
     "__main__": 8,
 }

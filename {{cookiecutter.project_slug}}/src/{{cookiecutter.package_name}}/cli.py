@@ -61,6 +61,12 @@ COMMANDS = {
         "data.adopt",
         "Point the project at a dataset: params.yaml's data and model tests, schema.yaml.",
     ),
+    "add-data": (
+        "feedback.add_data",
+        "Append a labelled batch that schema.yaml accepts to the training data, once.",
+    ),
+    "join-labels": ("feedback.labels", "Join the prediction log with later outcomes into a labelled batch."),
+    "retrain": ("feedback.retrain", "Add labelled batches on a retrain/ branch; open or update its PR."),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
 WITH_ARGUMENTS = {
@@ -73,6 +79,9 @@ WITH_ARGUMENTS = {
     "serve",
     "predict",
     "adopt",
+    "add-data",
+    "join-labels",
+    "retrain",
 }
 
 

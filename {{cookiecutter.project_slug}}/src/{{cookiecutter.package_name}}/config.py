@@ -178,6 +178,24 @@ class ServingParams(Section):
     )
 
 
+class FeedbackParams(Section):
+    """Production feedback: labelled batches that join the training data, and when to retrain."""
+
+    pending: Path = Field(
+        default=Path("data/incoming"), description="Labelled batches (CSV) waiting for `make retrain`."
+    )
+    ledger: Path = Field(
+        default=Path("data/batches.jsonl"),
+        description="One line per batch added: source, time, rows, sha256.",
+    )
+    min_new_rows: int = Field(
+        default=500, ge=1, description="Pending labelled rows that open a retraining pull request alone."
+    )
+    auto_merge_label: str | None = Field(
+        default=None, description="A label the retraining pull request gets, for a team's auto-merge rule."
+    )
+
+
 class Paths(Section):
     ingested: Path
     ingest_counts: Path
@@ -216,6 +234,7 @@ class Params(Section):
     drift: DriftParams
     model_tests: ModelTestsParams
     serving: ServingParams = ServingParams()
+    feedback: FeedbackParams = FeedbackParams()
     paths: Paths
 
 

@@ -10,12 +10,14 @@ from ..conftest import synthetic_frame
 def test_batches_are_the_held_out_rows_without_their_labels(frame, params):
     batches = make_batches(frame, params)
 
-    assert set(batches) == {"stable.csv", "shifted.csv"}
+    assert set(batches) == {"stable.csv", "shifted.csv", "shifted-labelled.csv"}
     pd.testing.assert_frame_equal(batches["stable.csv"], frame.drop(columns=["target"]))
+    labelled = batches["shifted-labelled.csv"]
+    assert labelled["target"].tolist() == frame["target"].tolist()
 
 
 def test_the_shifted_batch_differs_in_one_numeric_and_one_categorical_column(frame, params):
-    stable, shifted = make_batches(frame, params).values()
+    stable, shifted, _ = make_batches(frame, params).values()
 
     changed = [column for column in stable if not stable[column].equals(shifted[column])]
     assert changed == ["size", "colour"]

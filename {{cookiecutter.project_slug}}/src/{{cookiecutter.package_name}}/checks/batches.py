@@ -2,7 +2,9 @@
 
 `stable.csv` is a plain sample; `shifted.csv` is the same rows with one numeric column moved
 and one categorical column skewed towards its rarest value. Neither has the target column:
-production data arrives before its labels.
+production data arrives before its labels. `shifted-labelled.csv` is the shifted batch with
+its labels, as they arrive later, its moved column kept within the range the data already has
+(so that schema.yaml accepts it): for `make add-data` and the retraining loop.
 """
 
 from __future__ import annotations
@@ -42,11 +44,23 @@ def shift(batch: pd.DataFrame, numeric: str, categorical: str, seed: int) -> pd.
     return shifted
 
 
+def new_identifiers(batch: pd.DataFrame, data: DataParams) -> dict[str, pd.Series]:
+    """Text identifiers (data.drop_columns) marked as new customers', so added rows repeat no id."""
+    text = [column for column in data.drop_columns if column in batch and batch[column].dtype == object]
+    return {column: "new-" + batch[column].astype(str) for column in text}
+
+
 def make_batches(held_out: pd.DataFrame, params: Params) -> dict[str, pd.DataFrame]:
     """A stable and a shifted batch, keyed by file name."""
     batch = held_out.drop(columns=[params.data.target]).reset_index(drop=True)
     numeric, categorical = columns_to_shift(held_out, params.data)
-    return {"stable.csv": batch, "shifted.csv": shift(batch, numeric, categorical, params.seed)}
+    shifted = shift(batch, numeric, categorical, params.seed)
+    within = shifted[numeric].clip(held_out[numeric].min(), held_out[numeric].max())
+    labels = held_out[params.data.target].to_numpy()
+    labelled = shifted.assign(
+        **{numeric: within, params.data.target: labels}, **new_identifiers(shifted, params.data)
+    )
+    return {"stable.csv": batch, "shifted.csv": shifted, "shifted-labelled.csv": labelled}
 
 
 def main() -> None:

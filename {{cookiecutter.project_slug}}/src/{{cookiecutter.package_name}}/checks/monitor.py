@@ -1,7 +1,9 @@
 """Command `monitor`: compare a production batch with the data the deployed model was trained on.
 
 Exit status: 0 when the batch is in line with the training data, 3 when drift crosses the
-thresholds of params.yaml (the reports then hold an issue body), 1 on errors.
+thresholds of params.yaml (the reports then hold an issue body), 1 on errors. A batch that
+carries the target column is labelled: the model is scored on it too, and a gated metric that
+dropped (feedback/performance.py) also exits 3.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..model.store import load_model
 from ..tables import read_table
 from .drift import compare, write_reports
 from .drift_markdown import issue_markdown, verdict
+from .performance import performance
 
 DRIFT_STATUS = 3
 ISSUE_FILE = "issue.md"
@@ -59,14 +62,22 @@ def monitor(
     model = load_model(params.paths.model)
     reference = read_table(params.paths.train)
     names = (str(params.paths.train), source)
-    summary, snapshot = compare(reference, batch, model, params, names)
+    labelled = params.data.target in batch.columns
+    inputs = batch.drop(columns=[params.data.target]) if labelled else batch
+    summary, snapshot = compare(reference, inputs, model, params, names)
+    checked = performance(model, batch, params) if labelled else None
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     since = drifting_since(previous_issue, now) if summary.drift_detected else None
     link = report_link or str(params.paths.monitor / "drift.html")
     issue = issue_markdown(summary, source=source, checked_at=now, since=since, report_link=link)
+    if checked is not None:
+        issue += "\n" + checked.markdown(params.model_tests.gates)
     write_reports(params.paths.monitor, summary, snapshot, extra={ISSUE_FILE: issue})
     print(f"monitor: {verdict(summary)}")
-    return DRIFT_STATUS if summary.drift_detected else 0
+    if checked is not None:
+        dropped = ", ".join(checked.drops) or "no gated metric"
+        print(f"monitor: metrics on {checked.rows} labelled rows: {dropped} dropped")
+    return DRIFT_STATUS if summary.drift_detected or (checked is not None and checked.drops) else 0
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Production feedback: new labelled data in, a retraining pull request out."""
