@@ -132,3 +132,12 @@ def copy_project(project: Path, destination: Path) -> Path:
     copy = destination / project.name
     shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
     return copy
+
+
+@pytest.fixture(scope="session")
+def trained_default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project baked with the default answers (no DVC remote) after `make setup pipeline`,
+    its results uncommitted: shared read-only by the workflow tests, which each take a copy."""
+    project = bake(tmp_path_factory.mktemp("trained-default"))
+    run("make", "setup", "pipeline", cwd=project)
+    return project

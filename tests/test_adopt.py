@@ -1,5 +1,9 @@
 """`make adopt` on real datasets (scikit-learn's own): one command, then the pipeline and the
-tests pass with no edit of params.yaml, and adopting the same file again changes nothing."""
+tests pass with no edit of params.yaml, and adopting the same file again changes nothing.
+
+The project's whole `make test` (its unit tests, then the model tests) runs once, on the
+dataset that changes the most (regression inferred in a classification project); the others
+run the model tests on their data, `make test-model`, which is what the adopted data changes."""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import pytest
 from .conftest import copy_project, run
 
 # Each dataset written as a CSV by the project's own Python, from the copies scikit-learn ships.
+# Each: the script, the adopt command, what adopt says it inferred, the test command after it.
 DATASETS = {
     "wine": (
         "frame = datasets.load_wine(as_frame=True).frame",
         "make adopt DATA=../wine.csv TARGET=target",
         "3 distinct whole numbers",
+        "make test-model",
     ),
     "breast_cancer": (
         "frame = datasets.load_breast_cancer(as_frame=True).frame\n"
@@ -22,11 +28,13 @@ DATASETS = {
         "frame['diagnosis'] = np.where(frame.pop('target') == 0, 'malignant', 'benign')",
         "make adopt DATA=../breast_cancer.csv TARGET=diagnosis DROP=patient_id",
         "it holds text (2 distinct values)",
+        "make test-model",
     ),
     "diabetes": (
         "frame = datasets.load_diabetes(as_frame=True, scaled=False).frame",
         "make adopt DATA=../diabetes.csv TARGET=target",
         "regression, inferred",
+        "make test",
     ),
 }
 
@@ -35,7 +43,7 @@ DATASETS = {
 @pytest.mark.parametrize("name", DATASETS)
 def test_make_adopt_then_pipeline_and_tests_pass_with_no_edit(name, ready_project, tmp_path):
     project = copy_project(ready_project("classification"), tmp_path)
-    script, command, inferred = DATASETS[name]
+    script, command, inferred, test_command = DATASETS[name]
     imports = "import numpy as np\nfrom sklearn import datasets\n"
     write = f"{imports}{script}\nframe.to_csv('../{name}.csv', index=False)"
     run("uv", "run", "python", "-c", write, cwd=project)
@@ -52,8 +60,10 @@ def test_make_adopt_then_pipeline_and_tests_pass_with_no_edit(name, ready_projec
     assert "params.yaml unchanged" in again.stdout
     assert "schema.yaml unchanged" in again.stdout
     run("make", "pipeline", cwd=project)
-    tested = run("make", "test", cwd=project)
+    tested = run(*test_command.split(), cwd=project)
     assert "model-tests: all " in tested.stdout
+    if test_command == "make test":  # the project's unit tests ran first, and passed
+        assert " passed" in tested.stdout
     report = (project / "reports" / "model_tests.md").read_text()
     assert "| ✅ | baseline |" in report
     if name == "wine":

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
-from .conftest import bake, project_env, run
-from .github_stand_in import GitHubApi, github_url_rewrite, serve
-from .test_pipeline import set_params
-from .test_pr_workflow import PR_NUMBER, REPOSITORY, TOKEN, git, local_repository_args
+from .act_harness import PR_NUMBER, REPOSITORY, TOKEN, Flow, git, lock_md5, open_flow
+from .conftest import copy_project, run
 
 pytestmark = pytest.mark.slow
 
@@ -33,111 +28,24 @@ VERSION_TAG = f"model@{VERSION}"
 STAGE_TAG = "model#prod#2"  # after model#staging#1: prod takes only what staging held
 
 
-@dataclass
-class Flow:
-    root: Path
-    origin: Path
-    env: dict[str, str]
-    api: GitHubApi
-    api_url: str
-    logs: dict[str, str]
-
-    def clone(self, name: str, ref: str = "main") -> Path:
-        """A fresh clone of origin at `ref`, whose origin URL is GitHub's (rewritten to the bare one)."""
-        checkout = self.root / name
-        run("git", "clone", "--quiet", str(self.origin), str(checkout), cwd=self.root, env=self.env)
-        git("checkout", "--quiet", "--detach", ref, cwd=checkout)
-        git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
-        return checkout
-
-    def pull_request(self, branch: str, number: int, name: str) -> None:
-        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`."""
-        head = git("rev-parse", branch, cwd=self.origin)
-        base = git("rev-parse", "main", cwd=self.origin)
-        self.api.pulls[head] = number
-        checkout = self.clone(f"{name}-checkout", ref=f"origin/{branch}")
-        repo = {"full_name": REPOSITORY, "fork": False}
-        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": repo},
-                "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
-        self.act(checkout, "pr.yml", "pull_request", {"number": number, "pull_request": pull}, name)
-
-    def merge(self, branch: str, number: int) -> str:
-        """The merge button: `branch` merged into main on origin; returns the merge commit."""
-        merger = self.clone(f"merger-{number}")
-        git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
-        message = f"Merge pull request #{number}"
-        git(
-            "merge",
-            "--quiet",
-            "--no-ff",
-            "--no-edit",
-            "-m",
-            message,
-            f"origin/{branch}",
-            cwd=merger,
-            env=self.env,
-        )
-        git("push", "--quiet", "origin", "main", cwd=merger, env=self.env)
-        merge = git("rev-parse", "HEAD", cwd=merger)
-        self.api.pulls[merge] = number
-        return merge
-
-    def act(self, checkout: Path, workflow: str, event: str, payload: dict, name: str) -> str:
-        """Run one workflow of the checkout under act; return its log (the run must succeed)."""
-        event_file = self.root / f"{name}.json"
-        event_file.write_text(json.dumps({**payload, "repository": {"full_name": REPOSITORY, "fork": False}}))
-        path = checkout / ".github" / "workflows" / workflow
-        result = run(
-            "act", event, "-W", str(path), "-e", str(event_file),
-            "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
-            "--action-cache-path", str(self.root / f"act-{name}"),
-            "-s", f"GITHUB_TOKEN={TOKEN}", "--env", f"GITHUB_API_URL={self.api_url}",
-            *local_repository_args(path),
-            cwd=checkout, env=self.env, check=False,
-        )  # fmt: skip
-        self.logs[name] = log = result.stdout + result.stderr
-        assert result.returncode == 0, log[-8000:]
-        return log
-
-
-def lock_md5(text: str, path: str) -> str:
-    stages = yaml.safe_load(text)["stages"].values()
-    return next(out["md5"] for stage in stages for out in stage.get("outs", []) if out["path"] == path)
-
-
 @pytest.fixture(scope="module")
-def flow(tmp_path_factory) -> Iterator[Flow]:
+def flow(tmp_path_factory, trained_default_project) -> Iterator[Flow]:
     """A default project (no DVC remote) trained on main, a bare origin, a PR branch `tune`."""
     root = tmp_path_factory.mktemp("github-flow")
-    project = bake(root / "bake")
+    project = copy_project(trained_default_project, root / "bake")
     assert "remote" not in (project / ".dvc" / "config").read_text()
-    run("make", "setup", "pipeline", cwd=project)
-    git("add", "--all", cwd=project)
-    git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
-    origin = root / "origin.git"
-    run("git", "clone", "--quiet", "--bare", str(project), str(origin), cwd=root)
-    git("checkout", "--quiet", "-b", "tune", cwd=project)
-    set_params(project, **{"model.hyperparameters.n_estimators": 50})
-    git("commit", "--quiet", "--no-verify", "-am", "Try fewer trees", cwd=project)
-    git("push", "--quiet", str(origin), "tune", cwd=project)
-    shutil.rmtree(project)  # from here on, only what origin and the stand-ins hold
-
-    gitconfig = github_url_rewrite(root / "gitconfig", REPOSITORY, origin)
-    api = GitHubApi(REPOSITORY, artifacts_dir=root / "artifacts")
-    with serve(api) as api_url:
-        env = project_env(
-            GIT_CONFIG_GLOBAL=str(gitconfig),
-            STAND_IN_GITHUB_API=api_url,
-            STAND_IN_ARTIFACTS=str(api.artifacts_dir),
-            MODEL_PUBLISHER="scripts/publish_directory.sh",
-            MODEL_PUBLISH_DIR=str(root / "published"),
-        )
-        yield Flow(root, origin, env, api, api_url, {})
+    with open_flow(
+        root,
+        project,
+        MODEL_PUBLISHER="scripts/publish_directory.sh",
+        MODEL_PUBLISH_DIR=str(root / "published"),
+    ) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
 def pr_run(flow) -> str:
-    """pr.yml for the head of `tune`; returns the bot commit that carries the new dvc.lock."""
+    """pr.yml, both jobs, for the head of `tune`; returns the bot commit that carries the new dvc.lock."""
     flow.pull_request("tune", PR_NUMBER, "pr")
     return git("rev-parse", "tune", cwd=flow.origin)
 
@@ -147,8 +55,7 @@ def main_run(flow, pr_run) -> str:
     """The PR merged into main in origin, as a person would; main.yml on a fresh clone of main."""
     merge = flow.merge("tune", PR_NUMBER)
     flow.api.labels[PR_NUMBER] = ["model:patch"]
-    checkout = flow.clone("main-checkout")
-    flow.act(checkout, "main.yml", "push", {"ref": "refs/heads/main", "after": merge}, "main")
+    flow.push_to_main(merge, "main")
     return merge
 
 
@@ -168,7 +75,8 @@ def deploy_run(flow, main_run) -> Path:
         env=flow.env,
     )
     checkout = flow.clone("deploy-checkout", ref=STAGE_TAG)
-    flow.act(checkout, "deploy.yml", "push", {"ref": f"refs/tags/{STAGE_TAG}"}, "deploy")
+    workflow = checkout / ".github" / "workflows" / "deploy.yml"
+    flow.act(checkout, workflow, "push", {"ref": f"refs/tags/{STAGE_TAG}"}, "deploy")
     return flow.root / "published" / VERSION_TAG
 
 
@@ -248,10 +156,10 @@ def readme_only_run(flow, deploy_run) -> tuple[str, str]:
     git("commit", "--quiet", "--no-verify", "-am", "Say more in the README", cwd=author)
     git("push", "--quiet", "origin", "docs", cwd=author, env=flow.env)
     head = git("rev-parse", "HEAD", cwd=author)
-    flow.pull_request("docs", number, "readme-pr")
+    # The checks job ran on this code in the first run; this run is about the pipeline job.
+    flow.pull_request("docs", number, "readme-pr", checks_job=False)
     merge = flow.merge("docs", number)
-    main_checkout = flow.clone("readme-main-checkout")
-    flow.act(main_checkout, "main.yml", "push", {"ref": "refs/heads/main", "after": merge}, "readme-main")
+    flow.push_to_main(merge, "readme-main")
     return head, merge
 
 

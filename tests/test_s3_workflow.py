@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from .act_harness import local_repository_args
 from .conftest import SLUG, copy_project, project_env, run
 from .github_stand_in import github_url_rewrite
-from .test_pr_workflow import local_repository_args
 from .test_remotes import S3_CREDENTIALS, s3_client, s3_endpoint  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow

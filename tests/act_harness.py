@@ -1,0 +1,173 @@
+"""What the tests that run the generated workflows under `act` share: a bare origin, GitHub's
+API stand-in (tests/github_stand_in.py), the action stand-ins (tests/stand_ins/), and `act`.
+
+A flow starts from a trained project: its results committed on main, pushed to a bare origin,
+and a pull request branch `tune` that changes one param only. From there on, only what origin,
+the stand-ins and the DVC remote (if any) hold: every workflow runs on a fresh clone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .conftest import SLUG, project_env, run
+from .github_stand_in import GitHubApi, github_url_rewrite, serve
+from .test_pipeline import set_params
+
+OWNER = "your-github-user"
+REPOSITORY = f"{OWNER}/{SLUG}"
+STAND_INS = Path(__file__).parent / "stand_ins"
+TOKEN = "stand-in-token"
+PR_NUMBER = 7
+USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
+CHECKS_DONE = "Success - Main make test"  # act's line for the checks job's last step
+
+
+def git(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    return run("git", *arguments, cwd=cwd, env=env).stdout.strip()
+
+
+def local_repository_args(workflow: Path) -> list[str]:
+    """`--local-repository` for every pinned action of the workflow, to its stand-in."""
+    args = []
+    for name, sha in sorted(set(USES.findall(workflow.read_text()))):
+        stand_in = STAND_INS / name.split("/")[1]
+        assert stand_in.is_dir(), f"no stand-in for {name}"
+        args += ["--local-repository", f"{name}@{sha}={stand_in}"]
+    return args
+
+
+def lock_md5(text: str, path: str) -> str:
+    stages = yaml.safe_load(text)["stages"].values()
+    return next(out["md5"] for stage in stages for out in stage.get("outs", []) if out["path"] == path)
+
+
+def without_checks_job(workflow: Path, destination: Path) -> Path:
+    """pr.yml without its first job, `checks` (make setup, lint, test), nor any `needs: checks`.
+
+    `act --job` runs a job's `needs` too, so a run that asserts only on what the pipeline job
+    does gets this copy; the checks job itself runs, and passes, in each flow's first PR run.
+    """
+    text = workflow.read_text()
+    start = text.index("\n  checks:\n", text.index("\njobs:\n"))
+    end = re.compile(r"\n  [\w-]+:\n").search(text, start + 1).start()
+    trimmed = re.sub(r"\n    needs: checks\b[^\n]*", "", text[:start] + text[end:])
+    assert "checks" not in yaml.safe_load(trimmed)["jobs"]
+    assert "needs: checks" not in trimmed and "\n  pipeline:\n" in trimmed
+    destination.write_text(trimmed)
+    return destination
+
+
+@dataclass
+class Flow:
+    root: Path
+    origin: Path
+    env: dict[str, str]
+    api: GitHubApi
+    api_url: str
+    logs: dict[str, str]
+
+    def clone(self, name: str, ref: str = "main") -> Path:
+        """A fresh clone of origin at `ref`, whose origin URL is GitHub's (rewritten to the bare one)."""
+        checkout = self.root / name
+        run("git", "clone", "--quiet", str(self.origin), str(checkout), cwd=self.root, env=self.env)
+        git("checkout", "--quiet", "--detach", ref, cwd=checkout)
+        git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
+        return checkout
+
+    def pull_request(self, branch: str, number: int, name: str, *, checks_job: bool = True) -> str:
+        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`.
+
+        Returns the head it ran for. Without `checks_job`, only the pipeline job runs (see
+        without_checks_job); with it, the log must show the checks job's unit tests passed.
+        """
+        head = git("rev-parse", branch, cwd=self.origin)
+        base = git("rev-parse", "main", cwd=self.origin)
+        self.api.pulls[head] = number
+        checkout = self.clone(f"{name}-checkout", ref=f"origin/{branch}")
+        workflow = checkout / ".github" / "workflows" / "pr.yml"
+        if not checks_job:
+            workflow = without_checks_job(workflow, self.root / f"{name}-pr.yml")
+        repo = {"full_name": REPOSITORY, "fork": False}
+        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": repo},
+                "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
+        log = self.act(checkout, workflow, "pull_request", {"number": number, "pull_request": pull}, name)
+        assert (CHECKS_DONE in log) == checks_job, log[-4000:]
+        return head
+
+    def merge(self, branch: str, number: int) -> str:
+        """The merge button: `branch` merged into main on origin; returns the merge commit."""
+        merger = self.clone(f"merger-{number}")
+        git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
+        message = f"Merge pull request #{number}"
+        git(
+            "merge",
+            "--quiet",
+            "--no-ff",
+            "--no-edit",
+            "-m",
+            message,
+            f"origin/{branch}",
+            cwd=merger,
+            env=self.env,
+        )
+        git("push", "--quiet", "origin", "main", cwd=merger, env=self.env)
+        merge = git("rev-parse", "HEAD", cwd=merger)
+        self.api.pulls[merge] = number
+        return merge
+
+    def push_to_main(self, merge: str, name: str) -> str:
+        """main.yml, on a fresh clone of main, for the push of `merge`; returns its log."""
+        checkout = self.clone(f"{name}-checkout")
+        workflow = checkout / ".github" / "workflows" / "main.yml"
+        return self.act(checkout, workflow, "push", {"ref": "refs/heads/main", "after": merge}, name)
+
+    def act(self, checkout: Path, workflow: Path, event: str, payload: dict, name: str) -> str:
+        """Run one workflow file in the checkout under act; return its log (the run must succeed)."""
+        event_file = self.root / f"{name}.json"
+        event_file.write_text(json.dumps({**payload, "repository": {"full_name": REPOSITORY, "fork": False}}))
+        result = run(
+            "act", event, "-W", str(workflow), "-e", str(event_file),
+            "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
+            "--action-cache-path", str(self.root / f"act-{name}"),
+            "-s", f"GITHUB_TOKEN={TOKEN}", "--env", f"GITHUB_API_URL={self.api_url}",
+            *local_repository_args(workflow),
+            cwd=checkout, env=self.env, check=False,
+        )  # fmt: skip
+        self.logs[name] = log = result.stdout + result.stderr
+        assert result.returncode == 0, log[-8000:]
+        return log
+
+
+@contextmanager
+def open_flow(root: Path, project: Path, **env: str) -> Iterator[Flow]:
+    """`project`'s uncommitted results committed on main and pushed to a bare origin with the
+    branch `tune` (fewer trees); the project is then removed, and the API stand-in served."""
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
+    origin = root / "origin.git"
+    run("git", "clone", "--quiet", "--bare", str(project), str(origin), cwd=root)
+    git("checkout", "--quiet", "-b", "tune", cwd=project)
+    set_params(project, **{"model.hyperparameters.n_estimators": 50})
+    git("commit", "--quiet", "--no-verify", "-am", "Try fewer trees", cwd=project)
+    git("push", "--quiet", str(origin), "tune", cwd=project)
+    shutil.rmtree(project)  # from here on, only what origin, the stand-ins and the remote hold
+
+    gitconfig = github_url_rewrite(root / "gitconfig", REPOSITORY, origin)
+    api = GitHubApi(REPOSITORY, artifacts_dir=root / "artifacts")
+    with serve(api) as api_url:
+        flow_env = project_env(
+            GIT_CONFIG_GLOBAL=str(gitconfig),
+            STAND_IN_GITHUB_API=api_url,
+            STAND_IN_ARTIFACTS=str(api.artifacts_dir),
+            **env,
+        )
+        yield Flow(root, origin, flow_env, api, api_url, {})
