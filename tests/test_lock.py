@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from .conftest import project_env, run
+from .conftest import copy_project, project_env, run
 
 pytestmark = pytest.mark.slow
 
@@ -37,3 +39,22 @@ def test_on_ci_a_pyproject_change_without_its_lock_fails_with_uvs_message(bake_o
     assert result.returncode != 0
     assert "--locked" in result.stderr
     assert "uv.lock" in result.stderr
+
+
+# A lock cut short mid-hash: valid YAML, but not a lock DVC accepts.
+CUT_LOCK = (
+    "schema: '2.0'\nstages:\n  ingest:\n    cmd: python -m x\n    deps:\n    - path: data/raw\n      md5: 1f"
+)
+
+
+@pytest.mark.parametrize("lock", ["", CUT_LOCK], ids=["empty", "cut"])
+def test_make_pipeline_refuses_a_broken_dvc_lock_with_the_restore_command(bake_once, tmp_path, lock):
+    project = copy_project(bake_once(), tmp_path)
+    (project / "dvc.lock").write_text(lock)
+
+    # The check needs only Python with DVC: this environment's, instead of a synced project.
+    result = run("make", "pipeline", f"RUN={sys.executable}", cwd=project, check=False)
+
+    assert result.returncode != 0
+    assert "dvc.lock is empty or cut short" in result.stderr
+    assert "git restore dvc.lock" in result.stderr

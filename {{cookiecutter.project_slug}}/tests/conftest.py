@@ -63,7 +63,12 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "task": task,
         "seed": 7,
         "base_branch": "main",
-        "data": {"source": str(root / "source.csv"), "target": "target", "drop_columns": ["row_id"]},
+        "data": {
+            "source": str(root / "source.csv"),
+            "target": "target",
+            "drop_columns": ["row_id"],
+            "download": {"max_bytes": 10_000_000, "timeout_seconds": 30},
+        },
         "split": {"test_size": 0.25, "stratify": True},
         "model": {"estimator": estimator, "hyperparameters": {}},
         "evaluate": {"permutation_repeats": 2},

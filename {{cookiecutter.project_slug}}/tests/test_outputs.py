@@ -1,7 +1,10 @@
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.outputs import atomic_path, atomic_paths
 
 
@@ -46,3 +49,50 @@ def test_a_successful_write_creates_missing_folders(tmp_path):
         temporary.write_text("done")
 
     assert target.read_text() == "done"
+
+
+def test_debris_of_a_killed_write_is_swept_by_the_next_write(tmp_path):
+    target = tmp_path / "metrics.json"
+    debris = tmp_path / ".metrics.json.k1ll3d.tmp"
+    other = tmp_path / ".roc.json.k1ll3d.tmp"
+    debris.write_text("half")
+    other.write_text("another output's, swept when that one is written")
+
+    with atomic_path(target) as temporary:
+        temporary.write_text("done")
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == [other.name, target.name]
+
+
+def test_a_full_disk_is_one_error_naming_the_output_and_keeps_the_last_one(tmp_path):
+    target = tmp_path / "model.skops"
+    target.write_text("last good")
+
+    with pytest.raises(PipelineError) as raised, atomic_path(target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    assert str(raised.value) == (
+        f"could not write {target}: the disk is full: free some space and run again; "
+        "the last good model.skops is left in place"
+    )
+    assert target.read_text() == "last good"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
+def test_a_read_only_folder_is_one_error_naming_the_output(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    target = folder / "model.skops"
+    target.write_text("last good")
+    folder.chmod(0o555)
+    try:
+        with (
+            pytest.raises(PipelineError, match=rf"could not write {target}: permission denied"),
+            atomic_path(target) as temporary,
+        ):
+            temporary.write_text("new")
+    finally:
+        folder.chmod(0o755)
+
+    assert target.read_text() == "last good"

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from types import FrameType
 
 from .errors import PipelineError
 
@@ -85,6 +91,39 @@ WITH_ARGUMENTS = {
 }
 
 
+# Failures of the machine, not of the code: one paragraph naming the file instead of a traceback.
+ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+# Commands whose server stops gracefully on SIGTERM by itself.
+OWN_SIGNALS = {"serve"}
+
+
+class Terminated(BaseException):
+    """SIGTERM (a CI cancel, `timeout`) as an exception, so cleanup runs as it does for Ctrl-C."""
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While a command runs, SIGTERM unwinds it: the atomic writers remove their temporary files."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set it
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def describe_os_error(error: OSError) -> str:
+    """A disk or permission failure as one paragraph naming the file."""
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per entry of COMMANDS."""
     root = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}", description=__doc__)
@@ -98,16 +137,28 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command and return its exit status; a PipelineError becomes a one-paragraph message and 1."""
+    """Run one command and return its exit status; a PipelineError (or a full or read-only disk) is one
+    message and 1, SIGTERM cleans up and is 143."""
     root = parser()
     arguments, rest = root.parse_known_args(argv)
     if rest and arguments.command not in WITH_ARGUMENTS:
         root.error(f"unrecognized arguments: {' '.join(rest)}")
     module_name, _ = COMMANDS[arguments.command]
     module = importlib.import_module(f"{__package__}.{module_name}")
+    command = arguments.command
+    own = command in OWN_SIGNALS
     try:
-        status = module.main(rest) if arguments.command in WITH_ARGUMENTS else module.main()
+        with sigterm_raises() if not own else nullcontext():
+            status = module.main(rest) if command in WITH_ARGUMENTS else module.main()
     except PipelineError as error:
-        print(f"{arguments.command}: error: {error}", file=sys.stderr)
+        print(f"{command}: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        if error.errno not in ENVIRONMENT_ERRORS:
+            raise
+        print(f"{command}: error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+    except Terminated:
+        print(f"{command}: terminated; the outputs it was writing are left as they were", file=sys.stderr)
+        return 128 + signal.SIGTERM
     return status or 0

@@ -24,10 +24,18 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class DownloadParams(Section):
+    """Bounds of an http(s) source, so a huge or endless body cannot exhaust memory, disk or patience."""
+
+    max_bytes: int = Field(default=1_000_000_000, ge=1, description="Largest body accepted, in bytes.")
+    timeout_seconds: float = Field(default=900, gt=0, description="Longest a whole download may take.")
+
+
 class DataParams(Section):
     source: str = Field(description="A CSV path, relative to the project root, or an http(s) URL.")
     target: str
     drop_columns: tuple[str, ...] = ()
+    download: DownloadParams = DownloadParams()
 
 
 class SplitParams(Section):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
 import tempfile
@@ -10,19 +12,65 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from .errors import PipelineError
+
+# Failures of the disk or the folder, not of the code: reported as one error naming the output.
+WRITE_ERRORS = {
+    errno.ENOSPC: "the disk is full: free some space and run again",
+    errno.EDQUOT: "the disk quota is used up: free some space and run again",
+    errno.EFBIG: "the file is too large for this file system",
+    errno.EACCES: "permission denied: make the folder writable and run again",
+    errno.EPERM: "permission denied: make the folder writable and run again",
+    errno.EROFS: "the file system is read-only",
+}
+
+
+def temporary_pattern(path: Path) -> str:
+    """The names of `path`'s temporary files; .gitignore and .dvcignore ignore `.*.tmp`."""
+    return f".{glob.escape(path.name)}.*.tmp"
+
+
+def sweep_debris(path: Path) -> None:
+    """Remove temporary files of `path` that a killed run (SIGKILL runs no cleanup) left behind."""
+    for debris in path.parent.glob(temporary_pattern(path)):
+        debris.unlink(missing_ok=True)
+
+
+def unwritable(path: Path, error: OSError) -> PipelineError:
+    """One error naming the output that could not be written, and that its last version is kept."""
+    reason = WRITE_ERRORS.get(error.errno or 0, error.strerror or str(error))
+    kept = f"; the last good {path.name} is left in place" if path.exists() else ""
+    return PipelineError(f"could not write {path}: {reason}{kept}")
+
+
+def is_write_error(error: OSError, temporary: Path | None) -> bool:
+    """A disk or permission failure of this output: it names no file, or the temporary file."""
+    named = error.filename is None or Path(error.filename) == temporary
+    return named and error.errno in WRITE_ERRORS
+
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_debris(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        if error.errno in WRITE_ERRORS:
+            raise unwritable(path, error) from error
+        raise
     os.close(handle)
     temporary_path = Path(temporary)
     try:
         yield temporary_path
         temporary_path.chmod(0o644)  # mkstemp makes files private; outputs are ordinary files
         temporary_path.replace(path)
-    finally:
+    except OSError as error:
+        if is_write_error(error, temporary_path):
+            raise unwritable(path, error) from error
+        raise
+    finally:  # also on Ctrl-C and, through cli's handler, on SIGTERM
         temporary_path.unlink(missing_ok=True)
 
 

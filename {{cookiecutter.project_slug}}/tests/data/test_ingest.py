@@ -1,11 +1,13 @@
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import DataParams
+from {{ cookiecutter.package_name }}.config import DataParams, DownloadParams
 from {{ cookiecutter.package_name }}.data.ingest import ingest, ingest_source
 from {{ cookiecutter.package_name }}.errors import PipelineError
 
@@ -93,3 +95,82 @@ def test_data_without_the_target_is_kept_whole_for_validate_to_report(tmp_path):
 
     assert len(ingested) == 160
     assert "label" not in ingested
+
+
+@pytest.fixture
+def awkward_server() -> Iterator[str]:
+    """A server on 127.0.0.1 with a body of unknown length (/big) and one that trickles (/trickle)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()  # no Content-Length: the body ends when the connection closes
+            try:
+                if self.path == "/big":
+                    for _ in range(100):  # 100 x 10 kB
+                        self.wfile.write(b"a,target\n" + b"1,2\n" * 2500)
+                else:
+                    self.wfile.write(b"a,target\n")
+                    for _ in range(50):  # a byte every 0.1 s, 5 s at most
+                        time.sleep(0.1)
+                        self.wfile.write(b"1")
+                        self.wfile.flush()
+            except OSError:  # the client gave up: the point of the test
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def temporary_folder(tmp_path, monkeypatch) -> Path:
+    """Where downloads go while they run, to check that none is left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_body_over_the_size_cap_is_refused_naming_the_cap_and_url(awkward_server, temporary_folder):
+    url = f"{awkward_server}/big"
+    limits = DownloadParams(max_bytes=50_000, timeout_seconds=30)
+
+    with pytest.raises(PipelineError, match=r"could not fetch .*/big: .*data\.download\.max_bytes \(50,000"):
+        ingest(data_params(url, download=limits))
+
+    assert list(temporary_folder.iterdir()) == []
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_the_body(tmp_path, csv_server, temporary_folder):
+    synthetic_frame("regression").to_csv(tmp_path / "source.csv", index=False)
+
+    with pytest.raises(PipelineError, match=r"max_bytes \(100 bytes\)"):
+        ingest(data_params(f"{csv_server}/source.csv", download=DownloadParams(max_bytes=100)))
+
+    assert list(temporary_folder.iterdir()) == []
+
+
+def test_a_trickling_server_is_given_up_on_at_the_deadline(awkward_server, temporary_folder):
+    limits = DownloadParams(timeout_seconds=0.5)
+    started = time.monotonic()
+
+    with pytest.raises(PipelineError, match=r"/trickle: not complete within data\.download\.timeout_seconds"):
+        ingest(data_params(f"{awkward_server}/trickle", download=limits))
+
+    assert time.monotonic() - started < 2
+    assert list(temporary_folder.iterdir()) == []
+
+
+def test_a_download_within_the_limits_leaves_no_temporary_file(tmp_path, csv_server, temporary_folder):
+    synthetic_frame("regression").to_csv(tmp_path / "source.csv", index=False)
+    limits = DownloadParams(max_bytes=1_000_000, timeout_seconds=10)
+
+    assert len(ingest(data_params(f"{csv_server}/source.csv", download=limits))) == 160
+    assert list(temporary_folder.iterdir()) == []

@@ -1,24 +1,41 @@
-"""Stage `ingest`: read the configured CSV, from disk or over http(s); validate judges its contents."""
+"""Stage `ingest`: read the configured CSV, from disk or over http(s); validate judges its contents.
+
+Downloads are streamed to a temporary file, bounded in size and in total time (data.download).
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import sys
+import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.client import HTTPResponse
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
-from ..config import DataParams, load_params
+from ..config import DataParams, DownloadParams, load_params
 from ..errors import PipelineError
 from ..outputs import atomic_paths, json_text
 from ..tables import file_md5
 
+# Each read waits at most this long; data.download.timeout_seconds bounds the whole download.
 FETCH_TIMEOUT_SECONDS = 60
+CHUNK_BYTES = 1 << 16
+PROGRESS_EVERY_SECONDS = 5.0
 # Separators that, in a one-column header, say the file is not comma-separated.
 DELIMITERS = (";", "\t", "|")
+# A file whose first bytes are all blank is an empty table (for validate to report).
+BLANK_PROBE_BYTES = 1 << 16
+
+Csv = bytes | Path
 
 
 @dataclass(frozen=True)
@@ -34,11 +51,60 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def fetch(url: str) -> bytes:
-    """Download a CSV, turning network failures into one readable error."""
+def megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
+
+
+def too_large(url: str, limits: DownloadParams) -> PipelineError:
+    return PipelineError(
+        f"could not fetch {url}: it is larger than data.download.max_bytes ({limits.max_bytes:,} bytes); "
+        "raise that limit in params.yaml if the file is meant to be this big"
+    )
+
+
+def too_slow(url: str, limits: DownloadParams, received: int) -> PipelineError:
+    return PipelineError(
+        f"could not fetch {url}: not complete within data.download.timeout_seconds "
+        f"({limits.timeout_seconds:g} s; {received:,} bytes received); raise that limit in params.yaml "
+        "for a slow server"
+    )
+
+
+def copy_bounded(
+    response: HTTPResponse, out: BinaryIO, url: str, limits: DownloadParams, deadline: float
+) -> None:
+    """Copy the body chunk by chunk, stopping at the size cap or the deadline, with progress on stderr."""
+    declared = response.headers.get("Content-Length", "")
+    total = int(declared) if declared.isdigit() else None
+    if total is not None and total > limits.max_bytes:
+        raise too_large(url, limits)
+    received, reported = 0, time.monotonic()
+    while chunk := response.read1(CHUNK_BYTES):  # read1: returns what arrived, never waits to fill
+        received += len(chunk)
+        if received > limits.max_bytes:
+            raise too_large(url, limits)
+        now = time.monotonic()
+        if now > deadline:
+            raise too_slow(url, limits, received)
+        out.write(chunk)
+        if now - reported >= PROGRESS_EVERY_SECONDS:
+            reported = now
+            of_total = f" of {megabytes(total)}" if total else ""
+            print(f"download: {megabytes(received)}{of_total} from {url}", file=sys.stderr, flush=True)
+
+
+def download(url: str, destination: Path, limits: DownloadParams) -> None:
+    """Stream a URL into a file, bounded in size and total time; network failures become one error."""
+    deadline = time.monotonic() + limits.timeout_seconds
+    per_read = min(FETCH_TIMEOUT_SECONDS, limits.timeout_seconds)
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.read()
+        with (
+            urllib.request.urlopen(url, timeout=per_read) as response,  # noqa: S310
+            destination.open("wb") as out,
+        ):
+            if time.monotonic() > deadline:
+                raise too_slow(url, limits, 0)
+            copy_bounded(response, out, url, limits, deadline)
     except urllib.error.HTTPError as error:
         raise PipelineError(f"could not fetch {url}: HTTP {error.code} {error.reason}") from error
     except (urllib.error.URLError, TimeoutError, OSError) as error:
@@ -46,35 +112,54 @@ def fetch(url: str) -> bytes:
         raise PipelineError(f"could not fetch {url}: {reason}") from error
 
 
-def parse_csv(raw: bytes, source: str) -> pd.DataFrame:
-    """A CSV's bytes as a frame; `source` only names it in errors."""
-    if not raw.strip():
+@contextmanager
+def local_copy(source: str, limits: DownloadParams) -> Iterator[Path]:
+    """The source as a file: itself, or a bounded download into a temporary folder removed afterwards."""
+    if not is_url(source):
+        path = Path(source)
+        if not path.is_file():
+            raise PipelineError(f"data.source: no such file: {source}")
+        yield path
+        return
+    # Outside the project, so neither git nor DVC ever sees a partial download.
+    with tempfile.TemporaryDirectory(prefix="download-") as folder:
+        destination = Path(folder) / "source.csv"
+        download(source, destination, limits)
+        yield destination
+
+
+def is_blank(csv: Csv) -> bool:
+    if isinstance(csv, Path):
+        with csv.open("rb") as handle:
+            head = handle.read(BLANK_PROBE_BYTES)
+        return not head.strip() and len(head) < BLANK_PROBE_BYTES
+    return not csv.strip()
+
+
+def readable(csv: Csv) -> io.BytesIO | Path:
+    return io.BytesIO(csv) if isinstance(csv, bytes) else csv
+
+
+def parse_csv(csv: Csv, source: str) -> pd.DataFrame:
+    """A CSV (its bytes or its file) as a frame; `source` only names it in errors."""
+    if is_blank(csv):
         return pd.DataFrame()
     try:
-        return pd.read_csv(io.BytesIO(raw))
+        return pd.read_csv(readable(csv))
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         raise PipelineError(f"{source} could not be read as CSV: {error}") from error
 
 
-def source_bytes(source: str) -> bytes:
-    """The source CSV's bytes, from disk or over http(s)."""
-    if is_url(source):
-        return fetch(source)
-    path = Path(source)
-    if not path.is_file():
-        raise PipelineError(f"data.source: no such file: {source}")
-    return path.read_bytes()
+def read_source(source: str, limits: DownloadParams | None = None) -> pd.DataFrame:
+    """Load the source CSV into a frame, from disk or over http(s) within the download limits."""
+    with local_copy(source, limits or DownloadParams()) as path:
+        return parse_csv(path, source)
 
 
-def read_source(source: str) -> pd.DataFrame:
-    """Load the source CSV into a frame."""
-    return parse_csv(source_bytes(source), source)
-
-
-def with_written_names(frame: pd.DataFrame, raw: bytes) -> pd.DataFrame:
+def with_written_names(frame: pd.DataFrame, csv: Csv) -> pd.DataFrame:
     """The frame under the names its header gives, where pandas renamed a duplicate to `name.1`."""
     try:
-        header = pd.read_csv(io.BytesIO(raw), header=None, nrows=1, dtype=str, keep_default_na=False)
+        header = pd.read_csv(readable(csv), header=None, nrows=1, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         return frame
     written = [str(name) for name in header.iloc[0]] if len(header) else []
@@ -106,10 +191,10 @@ def keep_labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
 
 def ingest_source(data: DataParams) -> Ingested:
     """Read the source, keep the rows that have a target and count those that do not."""
-    raw = source_bytes(data.source)
-    frame = parse_csv(raw, data.source)
-    labelled = keep_labelled(frame, data.target)
-    return Ingested(with_written_names(labelled, raw), len(frame) - len(labelled))
+    with local_copy(data.source, data.download) as path:
+        frame = parse_csv(path, data.source)
+        labelled = keep_labelled(frame, data.target)
+        return Ingested(with_written_names(labelled, path), len(frame) - len(labelled))
 
 
 def ingest(data: DataParams) -> pd.DataFrame:
