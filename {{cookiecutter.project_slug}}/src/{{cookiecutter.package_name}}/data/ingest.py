@@ -150,6 +150,12 @@ def parse_csv(csv: Csv, source: str) -> pd.DataFrame:
         raise PipelineError(f"{source} could not be read as CSV: {error}") from error
 
 
+def source_bytes(source: str, limits: DownloadParams | None = None) -> bytes:
+    """The source CSV's bytes, from disk or over http(s) within the download limits (for hashing)."""
+    with local_copy(source, limits or DownloadParams()) as path:
+        return path.read_bytes()
+
+
 def read_source(source: str, limits: DownloadParams | None = None) -> pd.DataFrame:
     """Load the source CSV into a frame, from disk or over http(s) within the download limits."""
     with local_copy(source, limits or DownloadParams()) as path:

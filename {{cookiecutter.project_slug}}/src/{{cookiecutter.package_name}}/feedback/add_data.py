@@ -111,7 +111,7 @@ def add_batch(source: str, params: Params, now: str | None = None, name: str | N
     training = params.data.source
     if is_url(training):
         raise PipelineError(f"data.source is a URL ({training}): add-data appends to a local CSV only")
-    raw = source_bytes(source)
+    raw = source_bytes(source, params.data.download)
     digest = hashlib.sha256(raw).hexdigest()
     ledger = params.feedback.ledger
     if any(entry.get("sha256") == digest for entry in ledger_entries(ledger)):

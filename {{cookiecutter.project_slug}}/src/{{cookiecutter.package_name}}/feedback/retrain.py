@@ -43,7 +43,7 @@ def pending_batches(params: Params, extra: list[str], workspace: Path) -> list[B
     sources = [path.as_posix() for path in sorted(params.feedback.pending.glob("*.csv"))] + extra
     batches = []
     for number, source in enumerate(sources):
-        raw = source_bytes(source)
+        raw = source_bytes(source, params.data.download)
         copy = workspace / f"{number}.csv"
         copy.write_bytes(raw)
         rows = max(len(raw.strip().splitlines()) - 1, 0)  # an estimate: add-data counts exactly
