@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import string
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -50,6 +49,8 @@ SHOWN_CHARACTERS = 100
 NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 UNSHOWN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format, unassigned, line breaks
 HTML_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+INLINE_MARKUP = frozenset("\\`*_[]|~$")  # escapes, code, emphasis, links and images, tables, math
+LINE_START = re.compile(r"^(?:\d{1,9}(?=[.)])|(?=[#+=-]))")  # an ordered list, a heading, a bullet
 
 
 def visible(text: object, limit: int = SHOWN_CHARACTERS) -> str:
@@ -62,11 +63,13 @@ def visible(text: object, limit: int = SHOWN_CHARACTERS) -> str:
 
 
 def markdown_text(text: object, limit: int = SHOWN_CHARACTERS) -> str:
-    """Data as plain markdown text: no HTML, link, emphasis or code span can start in it."""
-    return "".join(
-        HTML_ENTITIES.get(char) or ("\\" + char if char in string.punctuation else char)
+    """Data as plain markdown text: no HTML, link, emphasis, math or code span can start in it,
+    nor a heading or list where it starts a line (a note in a list item does)."""
+    escaped = "".join(
+        HTML_ENTITIES.get(char) or ("\\" + char if char in INLINE_MARKUP else char)
         for char in visible(text, limit)
     )
+    return LINE_START.sub(lambda start: start.group(0) + "\\", escaped, count=1)
 
 
 def markdown_code(text: object, limit: int = SHOWN_CHARACTERS) -> str:

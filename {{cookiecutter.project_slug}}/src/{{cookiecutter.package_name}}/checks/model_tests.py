@@ -191,8 +191,9 @@ def multiclass_note(model: Pipeline, params: Params) -> str:
     """How a target of more than two classes is scored, for the report."""
     if params.task != "classification" or len(model.classes_) <= 2:
         return ""
+    scored = markdown_code(params.model_tests.score_class)
     how = (
-        f"invariance and directional tests use the probability of {markdown_code(params.model_tests.score_class)}"
+        f"invariance and directional tests use the probability of {scored}"
         if params.model_tests.score_class
         else "invariance tests use the total change of the class probabilities"
     )

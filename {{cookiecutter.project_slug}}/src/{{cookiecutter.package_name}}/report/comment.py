@@ -158,7 +158,7 @@ def number(value: Any) -> str:
         return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return markdown_text(value)
+    return str(value) if isinstance(value, int) else markdown_text(value)
 
 
 def direction(metric: str, change: float | None) -> str:
@@ -191,8 +191,8 @@ def metrics_section(base: str | None, base_branch: str) -> list[str]:
             path: {name: {"new": value} for name, value in data.get("data", {}).items()}
             for path, data in current.items()
         }
-        missing = f"_Base branch {markdown_code(base_branch)} not found: fetch it to compare (`git fetch origin`)._"
-        lines += [missing, ""]
+        branch = markdown_code(base_branch)
+        lines += [f"_Base branch {branch} not found: fetch it to compare (`git fetch origin`)._", ""]
     else:
         rows = dvc_answer(
             f"compare the metrics with {base}", lambda repo: repo.metrics.diff(a_rev=base, all=True)
