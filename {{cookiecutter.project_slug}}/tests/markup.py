@@ -3,6 +3,8 @@
 A fork's pull request controls its data, so names and values must reach the comment as text.
 """
 
+from collections import Counter
+
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -14,7 +16,8 @@ HOSTILE = [
     "=cmd|' /C calc'!A0",
     "line\nbreak\r\n\n# heading",
     "\u202eevil\u2066 \u200f",
-    "✅ all gates passed **bold** [link](https://example.com) ![i](https://example.com/i.png) $x$ ~~s~~ &amp;",
+    "✅ all gates passed **bold** [link](https://example.com) ![i](https://example.com/i.png)",
+    "$x$ ~~s~~ &amp; _e_",
     "- 1. > #",
     "`",
     "a\\|b\\",
@@ -45,11 +48,17 @@ def table_rows(markdown: str) -> int:
     )
 
 
-def inert(markdown: str) -> bool:
-    """No HTML, link, image or emphasis came from the data, and no heading or list appeared."""
-    kinds = {token.type for token in tokens(markdown)}
-    markup = {"html_inline", "html_block", "link_open", "image", "em_open", "strong_open", "heading_open"}
-    return not kinds & markup and not any(tag in rendered(markdown) for tag in TAGS)
+MARKUP = {"html_inline", "html_block", "link_open", "image", "em_open", "strong_open", "heading_open"}
+
+
+def markup(markdown: str) -> Counter[str]:
+    """The HTML, links, images, emphasis and headings in the text."""
+    return Counter(token.type for token in tokens(markdown) if token.type in MARKUP)
+
+
+def inert(markdown: str, expected: Counter[str] | None = None) -> bool:
+    """The text has only the markup expected of it (by default none), and no tag data could write."""
+    return markup(markdown) == (expected or Counter()) and not any(tag in rendered(markdown) for tag in TAGS)
 
 
 def rendered(markdown: str) -> str:

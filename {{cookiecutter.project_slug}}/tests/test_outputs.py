@@ -85,7 +85,8 @@ def test_line_breaks_and_direction_marks_are_shown_not_obeyed():
 
 
 def test_spreadsheet_formulas_in_text_cells_are_quoted_and_numbers_kept():
-    frame = pd.DataFrame({"feature": ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(A1)", "\tx", "ok"], "value": -0.5})
+    formulas = ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(A1)", "\tx", "ok"]
+    frame = pd.DataFrame({"feature": formulas, "value": -0.5})
     frame["=name"] = 1
 
     safe = spreadsheet_safe(frame)
