@@ -24,5 +24,5 @@ def test_hostile_feature_names_stay_inside_the_mermaid_chart():
 
     chart = importance_chart(table)
 
-    assert chart[0] == "```mermaid" and chart[-1] == "```"
+    assert (chart[0], chart[-1]) == ("```mermaid", "```")
     assert all("\n" not in line and not line.startswith("```") for line in chart[1:-1])
