@@ -2,10 +2,22 @@ import errno
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.outputs import atomic_path, atomic_paths
+from {{ cookiecutter.package_name }}.outputs import (
+    SHOWN_CHARACTERS,
+    atomic_path,
+    atomic_paths,
+    markdown_code,
+    markdown_table,
+    markdown_text,
+    spreadsheet_safe,
+    visible,
+)
+
+from .markup import HOSTILE, code_spans, inert, table_rows, tokens
 
 
 def write_then_fail(target: Path, text: str) -> None:
@@ -96,3 +108,39 @@ def test_a_read_only_folder_is_one_error_naming_the_output(tmp_path):
         folder.chmod(0o755)
 
     assert target.read_text() == "last good"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_data_in_a_table_cell_is_one_cell_of_text(text):
+    table = markdown_table(["name", "note"], [[markdown_code(text), markdown_text(text)]])
+
+    assert table_rows(table) == 1
+    assert code_spans(table) == [visible(text)]
+    assert inert(table)
+    assert len(table) < 2 * SHOWN_CHARACTERS + 100
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_data_in_a_list_item_stays_one_item_of_text(text):
+    markdown = f"- {markdown_text(text)}\n- {markdown_code(text)}\n"
+
+    assert inert(markdown)
+    assert sum(token.type == "list_item_open" for token in tokens(markdown)) == 2
+    assert code_spans(markdown) == [visible(text)]
+
+
+def test_line_breaks_and_direction_marks_are_shown_not_obeyed():
+    assert visible("a\nb\u202ec\t") == "a\\nb\\u202ec\\t"
+    assert visible("x" * 500, limit=10) == "x" * 9 + "…"
+
+
+def test_spreadsheet_formulas_in_text_cells_are_quoted_and_numbers_kept():
+    formulas = ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(A1)", "\tx", "ok"]
+    frame = pd.DataFrame({"feature": formulas, "value": -0.5})
+    frame["=name"] = 1
+
+    safe = spreadsheet_safe(frame)
+
+    assert list(safe["feature"]) == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(A1)", "'\tx", "ok"]
+    assert list(safe["value"]) == [-0.5] * 6
+    assert list(safe.columns) == ["feature", "value", "'=name"]

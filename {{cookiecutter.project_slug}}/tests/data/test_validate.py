@@ -244,4 +244,4 @@ def test_validate_reports_duplicates_from_the_file_and_the_rows_ingest_dropped(
     report = json.loads(params.paths.validation.read_text())
     assert report["rows_without_target"] == 4
     markdown = params.paths.validation_summary.read_text()
-    assert "\n\n4 rows without a target (target) dropped by ingest.\n" in markdown
+    assert "\n\n4 rows without a target (`target`) dropped by ingest.\n" in markdown

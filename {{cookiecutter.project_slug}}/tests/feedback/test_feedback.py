@@ -12,7 +12,6 @@ from {{ cookiecutter.package_name }}.data.schema import infer_schema, schema_tex
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.feedback.add_data import REJECTION_FILE, add_batch, ledger_entries
 from {{ cookiecutter.package_name }}.feedback.labels import join, served_rows
-from {{ cookiecutter.package_name }}.feedback.pull_request import escaped
 from {{ cookiecutter.package_name }}.feedback.retrain import due_because
 from {{ cookiecutter.package_name }}.model.evaluate import score
 from {{ cookiecutter.package_name }}.model.train import train
@@ -160,7 +159,3 @@ def test_retraining_is_due_for_a_reason_an_open_drift_issue_or_enough_rows(train
     assert due_because(None, 5, 0, training) == "drift issue #5 is open"
     assert due_because(None, None, 100, training).startswith("100 new labelled rows")
     assert due_because(None, None, 99, training) is None
-
-
-def test_values_from_data_cannot_become_links_images_or_html():
-    assert escaped("![x](https://evil) <b>|") == r"\!\[x\]\(https://evil\) \<b\>\|"

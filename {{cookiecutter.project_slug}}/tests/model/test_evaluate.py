@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data.split import split
@@ -60,3 +61,13 @@ def test_outputs_are_written_together(fitted, params):
     figures = list(params.paths.figures.glob("*.png"))
     assert {path.stem for path in figures} == EXPECTED_PLOTS[params.task]
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in figures)
+
+
+def test_plot_tables_quote_the_names_a_spreadsheet_would_run(params):
+    names = ["=cmd|' /C calc'!A0", "@SUM(A1)", "size"]
+    importance = pd.DataFrame({"feature": names, "importance": [-0.5, 0.1, 0.2], "std": 0.0})
+
+    write_outputs({"accuracy": 1.0}, {"feature_importance": importance}, params, {})
+
+    rows = (params.paths.plots / "feature_importance.csv").read_text().splitlines()
+    assert rows[1:] == ["'=cmd|' /C calc'!A0,-0.5,0", "'@SUM(A1),0.1,0", "size,0.2,0"]

@@ -89,8 +89,8 @@ def test_the_confusion_table_counts_actual_against_predicted():
 
     lines = confusion_table(table)
 
-    assert "| **a** | 1 | 1 |" in lines
-    assert "| **b** | 0 | 1 |" in lines
+    assert "| `a` | 1 | 1 |" in lines
+    assert "| `b` | 0 | 1 |" in lines
 
 
 WHERE = "the `reports` artifact of this run"

@@ -20,6 +20,7 @@ from ..outputs import atomic_paths, json_text
 from ..tables import file_md5, read_table
 from .drift_findings import ColumnDrift, DriftSummary, Kind
 from .drift_markdown import drift_markdown, verdict
+from .report_html import report_html
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
@@ -191,7 +192,7 @@ def write_reports(
         if snapshot is None:
             html_out.write_text(placeholder_html(summary), encoding="utf-8")
         else:
-            snapshot.save_html(str(html_out))
+            html_out.write_text(report_html(snapshot), encoding="utf-8")
         json_out.write_text(json_text(summary.as_json()), encoding="utf-8")
         markdown_out.write_text(drift_markdown(summary), encoding="utf-8")
         for text, output in zip(extra.values(), extra_outs, strict=True):

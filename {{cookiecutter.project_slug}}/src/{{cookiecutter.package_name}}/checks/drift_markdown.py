@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..outputs import markdown_code, markdown_table, markdown_text
+
 if TYPE_CHECKING:
     from .drift_findings import ColumnDrift, DriftSummary
 
 NO_REFERENCE_HINT = "`make drift-reference BASE=main` fetches the base branch's data"
+NOTE_CHARACTERS = 400  # a note lists column names: longer than one name, still bounded
 
 
 def listed(names: list[str]) -> str:
-    return ", ".join(f"`{name}`" for name in names)
+    return ", ".join(markdown_code(name) for name in names)
 
 
 def verdict(summary: DriftSummary) -> str:
@@ -32,25 +35,27 @@ def verdict(summary: DriftSummary) -> str:
     return f"✅ no drift: 0 of {total} columns drifted"
 
 
-def table_row(column: ColumnDrift, label: str) -> str:
+def table_row(column: ColumnDrift, label: str) -> list[str]:
     mark = "⚠️ yes" if column.drifted else "no"
-    cells = (label, column.kind, column.method, f"{column.score:.4g}", f"{column.threshold:g}", mark)
-    return "| " + " | ".join(cells) + " |"
+    kind, method = markdown_text(column.kind), markdown_text(column.method)
+    return [label, kind, method, f"{column.score:.4g}", f"{column.threshold:g}", mark]
 
 
 def drift_table(summary: DriftSummary, only_drifted: bool = False) -> list[str]:
     """Model predictions first, then the columns, drifted ones first."""
     rows = []
     if summary.prediction:
-        rows.append(table_row(summary.prediction, f"`{summary.prediction.column}` (model)"))
+        rows.append(table_row(summary.prediction, f"{markdown_code(summary.prediction.column)} (model)"))
     for column in sorted(summary.columns, key=lambda column: not column.drifted):
         if column.drifted or not only_drifted:
-            rows.append(table_row(column, f"`{column.column}`"))
-    return [
-        "| column | type | test | score | threshold | drifted |",
-        "|---|---|---|---|---|---|",
-        *rows,
-    ]
+            rows.append(table_row(column, markdown_code(column.column)))
+    header = ["column", "type", "test", "score", "threshold", "drifted"]
+    return markdown_table(header, rows).splitlines()
+
+
+def notes(summary: DriftSummary) -> list[str]:
+    """The notes are data (column names, library errors): listed as plain text."""
+    return [f"- {markdown_text(note, NOTE_CHARACTERS)}" for note in summary.notes]
 
 
 def compared_line(summary: DriftSummary) -> str:
@@ -70,7 +75,7 @@ def drift_markdown(summary: DriftSummary) -> str:
     lines = [verdict(summary), ""]
     if summary.status == "compared":
         lines += [compared_line(summary), "", *drift_table(summary), ""]
-    lines += [f"- {note}" for note in summary.notes]
+    lines += notes(summary)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -83,7 +88,7 @@ def issue_markdown(
         "",
         verdict(summary),
         "",
-        f"- Batch: `{source}` ({summary.rows['current']} rows)",
+        f"- Batch: {markdown_code(source)} ({summary.rows['current']} rows)",
         f"- Compared with: the training data, {summary.reference} ({summary.rows['reference']} rows)",
         f"- Checked at: {checked_at}",
     ]
@@ -92,7 +97,7 @@ def issue_markdown(
     lines += [f"- Full report: [drift.html]({report_link})", ""]
     if summary.drift_detected:
         lines += ["What drifted, and by how much:", "", *drift_table(summary, only_drifted=True), ""]
-    lines += [f"- {note}" for note in summary.notes]
+    lines += notes(summary)
     if since:
         lines.append(f"<!-- drift-since: {since} -->")
     return "\n".join(lines).rstrip() + "\n"

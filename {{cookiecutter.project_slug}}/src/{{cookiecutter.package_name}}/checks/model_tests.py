@@ -24,7 +24,7 @@ from ..model.evaluate import score
 from ..model.params_check import check_params, primary_metric
 from ..model.provenance import COMPUTED_FOR, computed_for
 from ..model.store import load_model, untrusted_types
-from ..outputs import atomic_paths, json_text, markdown_table
+from ..outputs import atomic_paths, json_text, markdown_code, markdown_table, markdown_text
 from ..repo.git import file_at
 from ..tables import features_and_target, read_table
 
@@ -191,8 +191,9 @@ def multiclass_note(model: Pipeline, params: Params) -> str:
     """How a target of more than two classes is scored, for the report."""
     if params.task != "classification" or len(model.classes_) <= 2:
         return ""
+    scored = markdown_code(params.model_tests.score_class)
     how = (
-        f"invariance and directional tests use the probability of {params.model_tests.score_class}"
+        f"invariance and directional tests use the probability of {scored}"
         if params.model_tests.score_class
         else "invariance tests use the total change of the class probabilities"
     )
@@ -409,7 +410,10 @@ SYMBOLS = {"passed": "✅", "failed": "❌", "skipped": "⏭️"}
 def summary(outcomes: list[Outcome], note: str = "") -> str:
     """The markdown a pull request comment includes as it is: failures first."""
     ordered = sorted(outcomes, key=lambda outcome: ["failed", "skipped", "passed"].index(outcome.status))
-    rows = [[SYMBOLS[o.status], o.group, o.name, o.detail] for o in ordered]
+    # Names and details quote the data (columns, slice values, class labels): plain text only.
+    rows = [
+        [SYMBOLS[o.status], o.group, markdown_text(o.name), markdown_text(o.detail, 300)] for o in ordered
+    ]
     table = markdown_table(["", "test", "case", "result"], rows)
     return f"{verdict(outcomes)}\n\n{table}" + (f"\n{note}\n" if note else "")
 

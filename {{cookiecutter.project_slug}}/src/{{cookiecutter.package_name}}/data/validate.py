@@ -14,7 +14,7 @@ import pandera.pandas as pa
 from ..config import Params, load_params
 from ..errors import PipelineError
 from ..model.params_check import check_params
-from ..outputs import atomic_paths, json_text, markdown_table
+from ..outputs import atomic_paths, json_text, markdown_code, markdown_table, markdown_text
 from ..tables import file_md5
 from .ingest import duplicate_names, looks_misdelimited, rows_without_target, with_written_names
 from .schema import ColumnRules, Schema, load_schema
@@ -334,7 +334,8 @@ def dropped_note(dropped: int | None, params: Params) -> str:
     """How many rows ingest dropped for a missing target, when it dropped any."""
     if not dropped:
         return ""
-    return f"{dropped:,} row{'s' * (dropped != 1)} without a target ({params.data.target}) dropped by ingest"
+    target = markdown_code(params.data.target)
+    return f"{dropped:,} row{'s' * (dropped != 1)} without a target ({target}) dropped by ingest"
 
 
 def summary(failures: list[Failure], headline: str, note: str = "") -> str:
@@ -346,11 +347,11 @@ def summary(failures: list[Failure], headline: str, note: str = "") -> str:
     rows = [
         [
             "❌ hard" if failure.severity == "hard" else "⚠️ soft",
-            f"`{failure.column}`",
-            failure.check,
-            failure.expected,
+            markdown_code(failure.column),
+            markdown_text(failure.check),
+            markdown_text(failure.expected),
             str(failure.rows) if failure.rows else "-",
-            ", ".join(f"`{example}`" for example in failure.examples),
+            ", ".join(markdown_code(example) for example in failure.examples),
         ]
         for failure in failures
     ]

@@ -22,7 +22,7 @@ from ..data.ingest import is_url, parse_csv, source_bytes
 from ..data.schema import Schema, load_schema
 from ..data.validate import Failure, summary, validate
 from ..errors import PipelineError
-from ..outputs import atomic_path, atomic_paths
+from ..outputs import atomic_path, atomic_paths, markdown_code
 
 # Checks that judge the whole training table, not a batch: the validate stage runs them on
 # the table the batch joins.
@@ -96,7 +96,7 @@ def reject(failures: list[Failure], source: str, params: Params) -> PipelineErro
     report = params.paths.monitor / REJECTION_FILE
     headline = f"❌ batch rejected: {len(failures)} hard check{'s' * (len(failures) != 1)} failed"
     with atomic_path(report) as out:
-        out.write_text(summary(failures, headline, note=f"Batch: `{source}`"), encoding="utf-8")
+        out.write_text(summary(failures, headline, note=f"Batch: {markdown_code(source)}"), encoding="utf-8")
     listed = "\n".join(f"  {failure.line()}" for failure in failures[:12])
     return PipelineError(
         f"{source} failed schema.yaml's checks, nothing was added (report: {report}):\n{listed}"

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 
 from ..repo.github import GitHub
 
 BRANCH_PREFIX = "retrain/"
 RETRAIN_LABEL = "retrain"
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
-
-
-def escaped(text: str) -> str:
-    """Text from data or a URL, safe to put into markdown: no link, image, HTML or code fence."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
 
 
 def open_drift_issue(github: GitHub) -> int | None:

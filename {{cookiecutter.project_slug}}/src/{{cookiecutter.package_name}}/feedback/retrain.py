@@ -21,10 +21,11 @@ from pathlib import Path
 from ..config import Params, load_params
 from ..data.ingest import source_bytes
 from ..errors import PipelineError
+from ..outputs import markdown_code, markdown_text
 from ..repo.git import REMOTE, git
 from ..repo.github import GitHub
 from .add_data import add_batch, ledger_entries
-from .pull_request import BRANCH_PREFIX, escaped, open_drift_issue, open_or_update, open_retrain_pull
+from .pull_request import BRANCH_PREFIX, open_drift_issue, open_or_update, open_retrain_pull
 
 
 @dataclass(frozen=True)
@@ -114,18 +115,22 @@ def body(params: Params, base_entries: int, why: str, drift_issue: int | None) -
         "Labelled production data joins the training data; the pull request workflow retrains, "
         "tests and reports on it as on any other change. Nothing merges by itself.",
         "",
-        f"- Why now: {escaped(why)}",
+        f"- Why now: {markdown_text(why)}",
     ]
     if drift_issue is not None:
         lines.append(f"- Drift issue: #{drift_issue}")
     lines += ["", "| added at | rows | source | sha256 |", "| --- | --- | --- | --- |"]
     for entry in entries:
         lines.append(
-            f"| {escaped(str(entry['added_at']))} | {int(entry['rows'])} | "
-            f"{escaped(str(entry['source']))} | {escaped(str(entry['sha256'])[:12])} |"
+            f"| {markdown_text(str(entry['added_at']))} | {int(entry['rows'])} | "
+            f"{markdown_text(str(entry['source']))} | {markdown_text(str(entry['sha256'])[:12])} |"
         )
     total = sum(int(entry["rows"]) for entry in entries)
-    lines += ["", f"{total} new rows in `{params.data.source}`; the ledger is `{params.feedback.ledger}`."]
+    lines += [
+        "",
+        f"{total} new rows in {markdown_code(params.data.source)}; "
+        f"the ledger is {markdown_code(params.feedback.ledger)}.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import label_binarize
 
 from ..config import Params, Task, load_params
-from ..outputs import atomic_paths, json_text
+from ..outputs import atomic_paths, json_text, spreadsheet_safe
 from ..tables import features_and_target, read_table
 from .figures import draw_figures
 from .provenance import COMPUTED_FOR, computed_for
@@ -136,7 +136,7 @@ def write_outputs(
         metrics_out.write_text(json_text(scores), encoding="utf-8")
         provenance_out.write_text(json_text(provenance), encoding="utf-8")
         for table, output in zip(tables.values(), outputs[: len(tables)], strict=True):
-            table.to_csv(output, index=False, float_format="%.6g")
+            spreadsheet_safe(table).to_csv(output, index=False, float_format="%.6g")
         for figure, output in zip(figures.values(), outputs[len(tables) :], strict=True):
             figure.savefig(output, format="png", dpi=110, bbox_inches="tight")
 

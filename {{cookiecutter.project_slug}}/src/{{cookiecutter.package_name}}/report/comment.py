@@ -25,7 +25,7 @@ import yaml
 from ..config import Params, base_branch, load_params
 from ..errors import PipelineError
 from ..model.provenance import COMPUTED_FOR, outdated
-from ..outputs import atomic_path
+from ..outputs import atomic_path, markdown_code, markdown_table, markdown_text, visible
 from ..repo.branch import stale_notice
 
 if TYPE_CHECKING:
@@ -153,12 +153,12 @@ def verdict(gates: list[Gate], stale: list[str]) -> str:
 
 
 def number(value: Any) -> str:
-    """A metric or param value as a table cell."""
+    """A metric or param value as a table cell (params.yaml is the pull request's: its text is data)."""
     if value is None:
         return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    return str(value) if isinstance(value, int) else markdown_text(value)
 
 
 def direction(metric: str, change: float | None) -> str:
@@ -191,23 +191,24 @@ def metrics_section(base: str | None, base_branch: str) -> list[str]:
             path: {name: {"new": value} for name, value in data.get("data", {}).items()}
             for path, data in current.items()
         }
-        lines += [f"_Base branch `{base_branch}` not found: fetch it to compare (`git fetch origin`)._", ""]
+        branch = markdown_code(base_branch)
+        lines += [f"_Base branch {branch} not found: fetch it to compare (`git fetch origin`)._", ""]
     else:
         rows = dvc_answer(
             f"compare the metrics with {base}", lambda repo: repo.metrics.diff(a_rev=base, all=True)
         ).get("diff", {})
     rows = {path: scores for path, metrics in rows.items() if (scores := scores_only(metrics))}
-    lines += [f"| Metric | `{base_branch}` | this branch | change | |", "|---|---:|---:|---:|---|"]
+    header = ["Metric", markdown_code(base_branch), "this branch", "change", ""]
+    table = []
     for path, metrics in sorted(rows.items()):
         for name, values in sorted(metrics.items()):
             change = values.get("diff")
             delta = "—" if change is None else f"{change:+.4g}"
-            label = name if len(rows) == 1 else f"{path}: {name}"
-            lines.append(
-                f"| {label} | {number(values.get('old'))} | {number(values.get('new'))} | {delta} "
-                f"| {direction(name, change) if base else ''} |"
-            )
-    return [*lines, ""]
+            label = markdown_text(name if len(rows) == 1 else f"{path}: {name}")
+            old, new = number(values.get("old")), number(values.get("new"))
+            table.append([label, old, new, delta, direction(name, change) if base else ""])
+    align = ["---", "---:", "---:", "---:", "---"]
+    return [*lines, *markdown_table(header, table, align).splitlines(), ""]
 
 
 def params_section(base: str | None, base_branch: str) -> list[str]:
@@ -225,16 +226,18 @@ def params_section(base: str | None, base_branch: str) -> list[str]:
         for name, values in params.items()
     }
     if not changed:
-        return [*lines, f"No setting differs from `{base_branch}`.", ""]
-    lines += [f"| Param | `{base_branch}` | this branch |", "|---|---|---|"]
-    for (_, name), values in sorted(changed.items()):
-        lines.append(f"| `{name}` | {number(values.get('old'))} | {number(values.get('new'))} |")
-    return [*lines, ""]
+        return [*lines, f"No setting differs from {markdown_code(base_branch)}.", ""]
+    header = ["Param", markdown_code(base_branch), "this branch"]
+    table = [
+        [markdown_code(name), number(values.get("old")), number(values.get("new"))]
+        for (_, name), values in sorted(changed.items())
+    ]
+    return [*lines, *markdown_table(header, table).splitlines(), ""]
 
 
 def mermaid_label(text: str) -> str:
-    """A category name that cannot break a mermaid chart."""
-    return '"' + str(text).replace('"', "'") + '"'
+    """A category name that cannot break a mermaid chart (nor its code fence: no line breaks)."""
+    return '"' + visible(text).replace('"', "'") + '"'
 
 
 def importance_chart(table: pd.DataFrame) -> list[str]:
@@ -271,11 +274,9 @@ def roc_chart(table: pd.DataFrame) -> list[str]:
 def confusion_table(table: pd.DataFrame) -> list[str]:
     """Counts of actual (rows) against predicted (columns) classes."""
     counts = pd.crosstab(table["actual"].astype(str), table["predicted"].astype(str))
-    header = "| actual \\ predicted | " + " | ".join(counts.columns) + " |"
-    lines = ["**Confusion matrix** (test set)", "", header, "|---" * (len(counts.columns) + 1) + "|"]
-    for actual, row in counts.iterrows():
-        lines.append(f"| **{actual}** | " + " | ".join(str(value) for value in row) + " |")
-    return lines
+    header = ["actual \\ predicted", *(markdown_code(label) for label in counts.columns)]
+    rows = [[markdown_code(actual), *(str(value) for value in row)] for actual, row in counts.iterrows()]
+    return ["**Confusion matrix** (test set)", "", *markdown_table(header, rows).splitlines()]
 
 
 def residual_chart(table: pd.DataFrame) -> list[str]:
