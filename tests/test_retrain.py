@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from .act_harness import REPOSITORY, TOKEN, git, local_repository_args
 from .conftest import copy_project, project_env, run
 from .github_stand_in import GitHubApi, github_url_rewrite, serve
-from .test_pr_workflow import REPOSITORY, TOKEN, local_repository_args
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +36,6 @@ class Loop:
     env: dict[str, str]
     monitor: object
     first_run: str  # retrain.yml's log, with GITHUB_TOKEN only
-
-
-def git(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    return run("git", *arguments, cwd=cwd, env=env).stdout.strip()
 
 
 def act_retrain(loop_root: Path, env: dict[str, str], api_url: str, name: str, *secrets: str) -> str:
