@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .drift_findings import ColumnDrift, DriftSummary
 
+NOISE_FLOOR_NOTE = (
+    "A threshold marked (noise floor) is what sampling alone reaches between tables of these sizes "
+    "(`drift.noise_quantile` of `drift.noise_rounds` draws from the reference), as it is above params.yaml's."
+)
 NO_REFERENCE_HINT = "`make drift-reference BASE=main` fetches the base branch's data"
 
 
@@ -32,9 +36,14 @@ def verdict(summary: DriftSummary) -> str:
     return f"✅ no drift: 0 of {total} columns drifted"
 
 
+def all_columns(summary: DriftSummary) -> list[ColumnDrift]:
+    return [*summary.columns, *([summary.prediction] if summary.prediction else [])]
+
+
 def table_row(column: ColumnDrift, label: str) -> str:
     mark = "⚠️ yes" if column.drifted else "no"
-    cells = (label, column.kind, column.method, f"{column.score:.4g}", f"{column.threshold:g}", mark)
+    threshold = f"{column.threshold:.3g}" + (" (noise floor)" if column.threshold_source == "noise floor" else "")
+    cells = (label, column.kind, column.method, f"{column.score:.4g}", threshold, mark)
     return "| " + " | ".join(cells) + " |"
 
 
@@ -70,6 +79,8 @@ def drift_markdown(summary: DriftSummary) -> str:
     lines = [verdict(summary), ""]
     if summary.status == "compared":
         lines += [compared_line(summary), "", *drift_table(summary), ""]
+        if any(column.threshold_source == "noise floor" for column in all_columns(summary)):
+            lines += [NOISE_FLOOR_NOTE, ""]
     lines += [f"- {note}" for note in summary.notes]
     return "\n".join(lines).rstrip() + "\n"
 
