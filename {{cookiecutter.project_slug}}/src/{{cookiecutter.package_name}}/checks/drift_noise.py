@@ -36,14 +36,14 @@ def normed_wasserstein(reference: np.ndarray, current: np.ndarray) -> float:
     return float(stats.wasserstein_distance(reference, current) / max(float(np.std(reference)), 0.001))
 
 
-def shares(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    return pd.Series(values).value_counts().reindex(keys, fill_value=0).to_numpy() / len(values)
-
-
 def category_jensenshannon(reference: np.ndarray, current: np.ndarray) -> float:
     """Jensen-Shannon distance between the two tables' category shares (Evidently's `jensenshannon`)."""
-    keys = pd.unique(np.concatenate([reference, current]))
-    return float(distance.jensenshannon(shares(reference, keys), shares(current, keys)))
+    codes, keys = pd.factorize(np.concatenate([reference, current]))
+    split = len(reference)
+    reference_counts, current_counts = (
+        np.bincount(part, minlength=len(keys)) for part in (codes[:split], codes[split:])
+    )
+    return float(distance.jensenshannon(reference_counts / len(reference), current_counts / len(current)))
 
 
 def binned_jensenshannon(reference: np.ndarray, current: np.ndarray) -> float:
