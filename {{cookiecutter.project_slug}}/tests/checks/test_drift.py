@@ -284,7 +284,7 @@ def clearly_shifted(batch: pd.DataFrame, numeric: str, seed: int) -> pd.DataFram
 
 
 def flagged(reference: pd.DataFrame, current: pd.DataFrame, params, seed: int) -> list[str]:
-    """The columns whose distance reaches their threshold, computed as compare() does but without Evidently."""
+    """The columns whose distance reaches their threshold, as compare() finds them but without Evidently."""
     columns = [str(column) for column in current.columns]
     kinds = column_kinds(reference, current, columns)
     used = thresholds(kinds, noise_floors(reference, current, kinds, params.drift, seed), params.drift)

@@ -23,7 +23,8 @@ class ColumnDrift:
 
     @property
     def threshold_source(self) -> Literal["noise floor", "params"]:
-        return "noise floor" if self.noise_floor is not None and self.threshold == self.noise_floor else "params"
+        floored = self.noise_floor is not None and self.threshold == self.noise_floor
+        return "noise floor" if floored else "params"
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def all_columns(summary: DriftSummary) -> list[ColumnDrift]:
 
 def table_row(column: ColumnDrift, label: str) -> str:
     mark = "⚠️ yes" if column.drifted else "no"
-    threshold = f"{column.threshold:.3g}" + (" (noise floor)" if column.threshold_source == "noise floor" else "")
+    floored = column.threshold_source == "noise floor"
+    threshold = f"{column.threshold:.3g}" + (" (noise floor)" if floored else "")
     cells = (label, column.kind, column.method, f"{column.score:.4g}", threshold, mark)
     return "| " + " | ".join(cells) + " |"
 
