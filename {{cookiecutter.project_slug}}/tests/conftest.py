@@ -76,6 +76,8 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "drift": {
             "drift_share": 0.2,
             "sample_rows": 5000,
+            "noise_rounds": 100,
+            "noise_quantile": 0.99,
             "numerical": {"method": "wasserstein", "threshold": 0.1},
             "categorical": {"method": "jensenshannon", "threshold": 0.1},
         },

@@ -81,6 +81,8 @@ class CategoricalDrift(Section):
 class DriftParams(Section):
     drift_share: float = Field(gt=0, le=1)
     sample_rows: int = Field(ge=100)
+    noise_rounds: int = Field(ge=0, le=1000, description="Bootstrap rounds for the noise floor; 0: none.")
+    noise_quantile: float = Field(ge=0.5, lt=1, description="The floor is this quantile of the noise.")
     numerical: NumericalDrift
     categorical: CategoricalDrift
 

@@ -4,16 +4,26 @@ import sys
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn import datasets
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from {{ cookiecutter.package_name }}.checks.batches import shift
 from {{ cookiecutter.package_name }}.checks.drift import (
     REFERENCE_DATA,
     REFERENCE_REVISION,
+    column_kinds,
     compare,
+    noise_floors,
     pull_request_drift,
+    thresholds,
     write_reports,
 )
+from {{ cookiecutter.package_name }}.checks.drift_noise import distance_for, finite
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.train import train
 from {{ cookiecutter.package_name }}.tables import features_and_target
@@ -89,12 +99,16 @@ def test_a_shifted_numeric_and_categorical_column_are_the_only_ones_reported(run
     assert report["drifted_columns"] == SHIFTED
     columns = {column["column"]: column for column in report["columns"]}
     assert [column["column"] for column in report["columns"] if column["drifted"]] == SHIFTED
-    assert columns["size"] | {"score": 0} == {
+    # At 2000 rows a table's sampling noise stays under params.yaml's threshold, which therefore holds.
+    assert 0 < columns["size"]["noise_floor"] < 0.1
+    assert columns["size"] | {"score": 0, "noise_floor": 0} == {
         "column": "size",
         "type": "numerical",
         "method": "wasserstein",
         "score": 0,
         "threshold": 0.1,
+        "threshold_source": "params",
+        "noise_floor": 0,
         "drifted": True,
     }
     assert columns["colour"]["method"] == "jensenshannon"
@@ -220,3 +234,113 @@ def test_evidently_is_imported_only_when_two_tables_are_compared():
     )
 
     assert result.stdout == "False\n"
+
+
+def test_the_noise_floor_measures_distances_as_evidently_does(run):
+    summary, _ = run["stable"]
+    reference, current = run["reference"], synthetic_frame(run["params"].task, rows=ROWS, seed=1)
+
+    for column in summary.columns:
+        method = {"numerical": "wasserstein", "categorical": "jensenshannon"}[column.kind]
+        measure = distance_for(method, column.kind, reference[column.column])
+        ours = measure(finite(reference[column.column]).to_numpy(), finite(current[column.column]).to_numpy())
+        assert ours == pytest.approx(column.score, rel=1e-6, abs=1e-9), column.column
+
+
+# Small public tables: (loader, task, rows). Seven input columns, one of them categorical.
+SMALL_TABLES = [
+    ("load_wine", "classification", 150),
+    ("load_wine", "classification", 178),
+    ("load_breast_cancer", "classification", 300),
+    ("load_breast_cancer", "classification", 500),
+    ("load_diabetes", "regression", 150),
+    ("load_diabetes", "regression", 442),
+]
+
+
+def small_table(loader: str, rows: int, seed: int) -> tuple[pd.DataFrame, str]:
+    """Six numeric columns of a scikit-learn dataset, a category cut from the first, and the target."""
+    frame = getattr(datasets, loader)(as_frame=True).frame.sample(n=rows, random_state=seed)
+    numeric = [str(column) for column in frame.columns if column != "target"][:6]
+    band = pd.qcut(frame[numeric[0]], 3, labels=["low", "mid", "high"]).astype(str)
+    return frame[numeric].assign(band=band, target=frame["target"]).reset_index(drop=True), numeric[1]
+
+
+def held_out_split(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A third of the rows held out at random, without the target, as the pipeline's split would."""
+    held_out = frame.sample(frac=1 / 3, random_state=seed)
+    return frame.drop(held_out.index), held_out.drop(columns="target")
+
+
+def clearly_shifted(batch: pd.DataFrame, numeric: str, seed: int) -> pd.DataFrame:
+    """One numeric column moved by 1.5 spreads, and three in four rows moved to one band.
+
+    make-batch's skew (half the rows) can hide in the noise of a 50-row batch; this change cannot.
+    """
+    moved = np.random.default_rng(seed).random(len(batch)) < 0.75
+    return batch.assign(
+        **{numeric: batch[numeric] + 1.5 * batch[numeric].std(), "band": batch["band"].mask(moved, "low")}
+    )
+
+
+def flagged(reference: pd.DataFrame, current: pd.DataFrame, params, seed: int) -> list[str]:
+    """The columns whose distance reaches their threshold, as compare() finds them but without Evidently."""
+    columns = [str(column) for column in current.columns]
+    kinds = column_kinds(reference, current, columns)
+    used = thresholds(kinds, noise_floors(reference, current, kinds, params.drift, seed), params.drift)
+    found = []
+    for column, kind in kinds.items():
+        method = params.drift.numerical.method if kind == "numerical" else params.drift.categorical.method
+        measure = distance_for(method, kind, reference[column])
+        if measure(finite(reference[column]).to_numpy(), finite(current[column]).to_numpy()) >= used[column]:
+            found.append(column)
+    return found
+
+
+@pytest.mark.parametrize(("loader", "task", "rows"), SMALL_TABLES)
+def test_on_small_tables_a_held_out_split_never_drifts_and_a_shifted_one_always_does(
+    loader, task, rows, tmp_path
+):
+    params = make_params(task, tmp_path)
+    for seed in range(5):
+        frame, numeric = small_table(loader, rows, seed)
+        reference, held_out = held_out_split(frame, seed)
+
+        stable = flagged(reference, held_out, params, seed)
+        shifted = flagged(reference, clearly_shifted(held_out, numeric, seed), params, seed)
+
+        assert len(stable) / len(held_out.columns) < params.drift.drift_share, (seed, stable)
+        assert {numeric, "band"} <= set(shifted), (seed, shifted)
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory):
+    """Evidently's own verdicts on a stable and a shifted batch of two small tables, run once."""
+    runs = {}
+    for loader, task, rows in (SMALL_TABLES[0], SMALL_TABLES[4]):
+        params = make_params(task, tmp_path_factory.mktemp(loader))
+        frame, numeric = small_table(loader, rows, seed=0)
+        reference, held_out = held_out_split(frame, seed=0)
+        inputs = [column for column in held_out.columns if column != "band"]
+        estimator = LogisticRegression(max_iter=1000) if task == "classification" else Ridge()
+        model = make_pipeline(StandardScaler(), estimator).fit(reference[inputs], reference["target"])
+        names = ("reference", "batch")
+        runs[loader] = {
+            "numeric": numeric,
+            "stable": compare(reference, held_out, model, params, names)[0],
+            "shifted": compare(reference, clearly_shifted(held_out, numeric, 0), model, params, names)[0],
+        }
+    return runs
+
+
+@pytest.mark.parametrize("loader", ["load_wine", "load_diabetes"])
+def test_evidently_holds_small_tables_to_the_noise_floor(small_runs, loader):
+    run = small_runs[loader]
+
+    assert run["stable"].drift_detected is False
+    assert run["stable"].drifted_columns == []
+    assert run["shifted"].drift_detected is True
+    assert set(run["shifted"].drifted_columns) >= {run["numeric"], "band"}
+    floored = [column for column in run["stable"].columns if column.threshold_source == "noise floor"]
+    assert floored, "at 50 rows sampling noise is above params.yaml's 0.1"
+    assert all(column.threshold == column.noise_floor > 0.1 for column in floored)

@@ -77,7 +77,7 @@ def pages(tmp_path_factory):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy on a tiny sample; not what is tested here
             renamed = reference.rename(columns={"size": name})
-            snapshot = evidently_report(renamed, current, kinds, params.drift)
+            snapshot = evidently_report(renamed, current, kinds, params.drift, dict.fromkeys(kinds, 0.1))
         result[case] = report_html(snapshot)
     return result
 

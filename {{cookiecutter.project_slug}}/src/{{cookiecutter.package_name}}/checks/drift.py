@@ -20,6 +20,7 @@ from ..outputs import atomic_paths, json_text
 from ..tables import file_md5, read_table
 from .drift_findings import ColumnDrift, DriftSummary, Kind
 from .drift_markdown import drift_markdown, verdict
+from .drift_noise import distance_for, finite, noise_floor
 from .report_html import report_html
 
 if TYPE_CHECKING:
@@ -80,8 +81,42 @@ def predict(model: Pipeline, frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(model.predict(frame[inputs]), index=frame.index)
 
 
+def method_and_threshold(kind: Kind, drift: DriftParams) -> tuple[str, float]:
+    setting = drift.numerical if kind == "numerical" else drift.categorical
+    return setting.method, setting.threshold
+
+
+def noise_floors(
+    reference: pd.DataFrame, current: pd.DataFrame, kinds: dict[str, Kind], drift: DriftParams, seed: int
+) -> dict[str, float]:
+    """Each column's noise floor at these two tables' sizes, for the methods that have one."""
+    floors = {}
+    for index, (column, kind) in enumerate(kinds.items()):
+        method, _ = method_and_threshold(kind, drift)
+        measure = distance_for(method, kind, reference[column])
+        if measure is None or drift.noise_rounds == 0:
+            continue
+        rows = len(finite(current[column]))
+        floors[column] = noise_floor(
+            reference[column], rows, measure, drift.noise_rounds, drift.noise_quantile, seed + index
+        )
+    return floors
+
+
+def thresholds(kinds: dict[str, Kind], floors: dict[str, float], drift: DriftParams) -> dict[str, float]:
+    """The threshold each column is held to: params.yaml's, raised to the noise floor where that is higher."""
+    return {
+        column: max(method_and_threshold(kind, drift)[1], floors.get(column, 0.0))
+        for column, kind in kinds.items()
+    }
+
+
 def evidently_report(
-    reference: pd.DataFrame, current: pd.DataFrame, kinds: dict[str, Kind], drift: DriftParams
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    kinds: dict[str, Kind],
+    drift: DriftParams,
+    per_column_threshold: dict[str, float],
 ) -> Snapshot:
     """Run Evidently's data drift preset, with its tests, over the given columns."""
     # Imported here, not at the top, as it takes seconds; its legacy modules warn on import
@@ -102,6 +137,7 @@ def evidently_report(
         num_threshold=drift.numerical.threshold,
         cat_method=drift.categorical.method,
         cat_threshold=drift.categorical.threshold,
+        per_column_threshold=per_column_threshold,
     )
     return Report([preset], include_tests=True).run(
         Dataset.from_pandas(current[list(kinds)], data_definition=definition),
@@ -109,7 +145,9 @@ def evidently_report(
     )
 
 
-def column_verdicts(snapshot: Snapshot, kinds: dict[str, Kind]) -> dict[str, ColumnDrift]:
+def column_verdicts(
+    snapshot: Snapshot, kinds: dict[str, Kind], floors: dict[str, float]
+) -> dict[str, ColumnDrift]:
     """Read each column's score and Evidently's pass/fail test out of the snapshot."""
     results = snapshot.dict()
     failed = {
@@ -130,6 +168,7 @@ def column_verdicts(snapshot: Snapshot, kinds: dict[str, Kind]) -> dict[str, Col
             score=float(metric["value"]),
             threshold=float(config["threshold"]),
             drifted=failed[metric["id"]],
+            noise_floor=floors.get(column),
         )
     return verdicts
 
@@ -155,8 +194,10 @@ def compare(
         kinds[predicted] = "numerical" if params.task == "regression" else "categorical"
     except PipelineError as error:
         notes.append(f"no prediction drift: {error}")
-    snapshot = evidently_report(reference_sample, current_sample, kinds, params.drift)
-    verdicts = column_verdicts(snapshot, kinds)
+    floors = noise_floors(reference_sample, current_sample, kinds, params.drift, seed)
+    used = thresholds(kinds, floors, params.drift)
+    snapshot = evidently_report(reference_sample, current_sample, kinds, params.drift, used)
+    verdicts = column_verdicts(snapshot, kinds, floors)
     summary = DriftSummary(
         status="compared",
         reference=reference_name,

@@ -11,14 +11,20 @@ Status = Literal["compared", "unchanged", "no_reference"]
 
 @dataclass(frozen=True)
 class ColumnDrift:
-    """Evidently's verdict on one column."""
+    """Evidently's verdict on one column, and the threshold it was held to."""
 
     column: str
     kind: Kind
     method: str
     score: float
-    threshold: float
+    threshold: float  # the one used: params.yaml's, or the noise floor when that is higher
     drifted: bool
+    noise_floor: float | None = None  # None: the method has no floor, or noise_rounds is 0
+
+    @property
+    def threshold_source(self) -> Literal["noise floor", "params"]:
+        floored = self.noise_floor is not None and self.threshold == self.noise_floor
+        return "noise floor" if floored else "params"
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,8 @@ def column_json(column: ColumnDrift) -> dict[str, Any]:
         "type": column.kind,
         "method": column.method,
         "score": round(column.score, 6),
-        "threshold": column.threshold,
+        "threshold": round(column.threshold, 6),
+        "threshold_source": column.threshold_source,
+        "noise_floor": None if column.noise_floor is None else round(column.noise_floor, 6),
         "drifted": column.drifted,
     }

@@ -9,6 +9,10 @@ from ..outputs import markdown_code, markdown_table, markdown_text
 if TYPE_CHECKING:
     from .drift_findings import ColumnDrift, DriftSummary
 
+NOISE_FLOOR_NOTE = (
+    "A threshold marked (noise floor) is what sampling alone reaches between tables of these sizes "
+    "(`drift.noise_quantile` of `drift.noise_rounds` draws from the reference), as it is above params.yaml's."
+)
 NO_REFERENCE_HINT = "`make drift-reference BASE=main` fetches the base branch's data"
 NOTE_CHARACTERS = 400  # a note lists column names: longer than one name, still bounded
 
@@ -35,10 +39,16 @@ def verdict(summary: DriftSummary) -> str:
     return f"✅ no drift: 0 of {total} columns drifted"
 
 
+def all_columns(summary: DriftSummary) -> list[ColumnDrift]:
+    return [*summary.columns, *([summary.prediction] if summary.prediction else [])]
+
+
 def table_row(column: ColumnDrift, label: str) -> list[str]:
     mark = "⚠️ yes" if column.drifted else "no"
     kind, method = markdown_text(column.kind), markdown_text(column.method)
-    return [label, kind, method, f"{column.score:.4g}", f"{column.threshold:g}", mark]
+    floored = column.threshold_source == "noise floor"
+    threshold = f"{column.threshold:.3g}" + (" (noise floor)" if floored else "")
+    return [label, kind, method, f"{column.score:.4g}", threshold, mark]
 
 
 def drift_table(summary: DriftSummary, only_drifted: bool = False) -> list[str]:
@@ -75,6 +85,8 @@ def drift_markdown(summary: DriftSummary) -> str:
     lines = [verdict(summary), ""]
     if summary.status == "compared":
         lines += [compared_line(summary), "", *drift_table(summary), ""]
+        if any(column.threshold_source == "noise floor" for column in all_columns(summary)):
+            lines += [NOISE_FLOOR_NOTE, ""]
     lines += notes(summary)
     return "\n".join(lines).rstrip() + "\n"
 
