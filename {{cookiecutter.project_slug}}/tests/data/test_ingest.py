@@ -14,6 +14,15 @@ from {{ cookiecutter.package_name }}.errors import PipelineError
 from ..conftest import synthetic_frame
 
 
+def served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve with `handler` on 127.0.0.1 in a thread, until the fixture that yields from it ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
 def csv_server(tmp_path: Path) -> Iterator[str]:
     """Serve tmp_path over http on 127.0.0.1 for the length of one test."""
@@ -25,12 +34,7 @@ def csv_server(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    yield from served(Handler)
 
 
 def data_params(source: Path | str, **overrides) -> DataParams:
@@ -121,12 +125,7 @@ def awkward_server() -> Iterator[str]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    yield from served(Handler)
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ def test_model_tests_of_another_model_fail_the_report_as_stale(tmp_path):
 
     assert current.status == "pass"
     assert stale.status == "fail"
-    assert stale.summary.startswith("❌ Stale: these results are for another model than the current ones")
+    assert stale.summary.startswith("❌ Stale: the model changed since these results were computed")
     assert "`make test-model`" in stale.summary
     assert stale.summary.endswith("✅ all 14 model tests passed")
 
@@ -190,4 +190,25 @@ def test_model_tests_that_name_no_model_are_stale(tmp_path):
     gate = model_tests_for(params, {})
 
     assert gate.status == "fail"
-    assert "another model and data" in gate.summary
+    assert "the model and the data changed" in gate.summary
+
+
+def test_a_drift_report_of_other_data_fails_the_report_as_stale(tmp_path):
+    params = make_params("classification", tmp_path)
+    for path, content in ((params.paths.model, b"model"), (params.paths.ingested, b"a,b\n1,2\n")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    drift_json = params.paths.drift / "drift.json"
+    drift_json.parent.mkdir(parents=True, exist_ok=True)
+    recorded = computed_for(params.paths.model, params.paths.ingested)
+    drift_json.write_text(json.dumps({"computed_for": recorded}), encoding="utf-8")
+    gate = Gate("Drift", "pass", "✅ no drift: 0 of 2 columns drifted")
+
+    current = checked_for_this_model(gate, params)
+    params.paths.ingested.write_bytes(b"a,b\n1,2\n3,4\n")
+    stale = checked_for_this_model(gate, params)
+
+    assert current == gate
+    assert stale.status == "fail"
+    assert stale.summary.startswith("❌ Stale: the data changed since these results were computed")
+    assert "`make drift`" in stale.summary

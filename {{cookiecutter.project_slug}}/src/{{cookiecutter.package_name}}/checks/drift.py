@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from ..config import DataParams, DriftParams, Params, load_params
 from ..errors import PipelineError
+from ..model.provenance import COMPUTED_FOR
 from ..model.store import load_model
 from ..outputs import atomic_paths, json_text
 from ..tables import file_md5, read_table
@@ -224,17 +225,22 @@ def placeholder_html(summary: DriftSummary) -> str:
 
 
 def write_reports(
-    directory: Path, summary: DriftSummary, snapshot: Snapshot | None, extra: dict[str, str] | None = None
+    directory: Path,
+    summary: DriftSummary,
+    snapshot: Snapshot | None,
+    extra: dict[str, str] | None = None,
+    computed_for: dict[str, dict[str, str]] | None = None,
 ) -> None:
     """Write drift.html, drift.json, drift.md and any extra text files together: all of them, or none."""
     extra = extra or {}
+    record = summary.as_json() | ({COMPUTED_FOR: computed_for} if computed_for else {})
     paths = [directory / name for name in (*REPORT_FILES, *extra)]
     with atomic_paths(*paths) as (html_out, json_out, markdown_out, *extra_outs):
         if snapshot is None:
             html_out.write_text(placeholder_html(summary), encoding="utf-8")
         else:
             html_out.write_text(report_html(snapshot), encoding="utf-8")
-        json_out.write_text(json_text(summary.as_json()), encoding="utf-8")
+        json_out.write_text(json_text(record), encoding="utf-8")
         markdown_out.write_text(drift_markdown(summary), encoding="utf-8")
         for text, output in zip(extra.values(), extra_outs, strict=True):
             output.write_text(text, encoding="utf-8")
@@ -261,8 +267,21 @@ def pull_request_drift(params: Params) -> tuple[DriftSummary, Snapshot | None]:
     )
 
 
+def drift_provenance(params: Params) -> dict[str, dict[str, str]]:
+    """The model, data and reference the pull request's drift check read, hashed as DVC does, so
+    that `make report` can tell a drift report of another model or data from the current one."""
+    files = {
+        "model": params.paths.model,
+        "data": params.paths.ingested,
+        "reference": params.paths.drift_reference / REFERENCE_DATA,
+    }
+    return {
+        key: {"path": path.as_posix(), "md5": file_md5(path)} for key, path in files.items() if path.is_file()
+    }
+
+
 def main() -> None:
     params = load_params()
     summary, snapshot = pull_request_drift(params)
-    write_reports(params.paths.drift, summary, snapshot)
+    write_reports(params.paths.drift, summary, snapshot, computed_for=drift_provenance(params))
     print(f"drift: {verdict(summary)}")

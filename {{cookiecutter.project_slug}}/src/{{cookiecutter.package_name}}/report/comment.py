@@ -115,18 +115,28 @@ def read_gate(name: str, path: Path) -> Gate:
     return Gate(name, status, text)
 
 
+def refreshed_by(params: Params) -> dict[str, tuple[Path, Path, str]]:
+    """The gates the pipeline does not rebuild: their results, the data they were computed on, and
+    the command that computes them again."""
+    return {
+        "Model tests": (params.paths.model_tests, params.paths.test, "make test-model"),
+        "Drift": (params.paths.drift / "drift.json", params.paths.ingested, "make drift"),
+    }
+
+
 def checked_for_this_model(gate: Gate, params: Params) -> Gate:
-    """The model tests' gate, failed when its results were computed for another model or test set:
-    they are no DVC stage, so `make pipeline` can retrain without refreshing them."""
-    if gate.name != "Model tests" or gate.status == "not run" or not params.paths.model_tests.is_file():
+    """A gate failed as stale when its results were computed for another model or data: `make
+    pipeline` can retrain without computing them again."""
+    results, data, command = refreshed_by(params).get(gate.name, (None, None, ""))
+    if results is None or data is None or gate.status == "not run" or not results.is_file():
         return gate
-    recorded = json.loads(params.paths.model_tests.read_text(encoding="utf-8")).get(COMPUTED_FOR)
-    changed = outdated(recorded, params.paths.model, params.paths.test)
+    recorded = json.loads(results.read_text(encoding="utf-8")).get(COMPUTED_FOR)
+    changed = outdated(recorded, params.paths.model, data)
     if not changed:
         return gate
     note = (
-        f"❌ Stale: these results are for another {' and '.join(changed)} than the current ones "
-        "(`make test-model` runs them again)."
+        f"❌ Stale: the {' and the '.join(changed)} changed since these results were computed "
+        f"(`{command}` runs them again)."
     )
     return Gate(gate.name, "fail", f"{note}\n\n{gate.summary}")
 
