@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.checks.drift import (
     thresholds,
     write_reports,
 )
+from {{ cookiecutter.package_name }}.checks.drift_markdown import verdict
 from {{ cookiecutter.package_name }}.checks.drift_noise import distance_for, finite
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.train import train
@@ -212,6 +213,46 @@ def test_identical_data_is_reported_without_running_evidently_or_the_model(param
     assert (params.paths.drift / "drift.md").read_text() == (
         "✅ no drift: the data is identical to main at 1a2b3c4\n"
     )
+
+
+def test_a_new_dataset_with_no_column_in_common_is_a_schema_change_not_an_error(params):
+    # The first pull request that brings your own data: no model file is needed either.
+    reference = pd.DataFrame({"tenure": [1, 2, 3], "plan": ["a", "b", "a"]})
+    for path, frame in (
+        (params.paths.ingested, synthetic_frame(params.task)),
+        (params.paths.drift_reference / REFERENCE_DATA, reference),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+
+    summary, snapshot = pull_request_drift(params)
+    write_reports(params.paths.drift, summary, snapshot)
+
+    report = json.loads((params.paths.drift / "drift.json").read_text())
+    markdown = (params.paths.drift / "drift.md").read_text()
+    assert snapshot is None
+    assert (report["status"], report["schema_changed"], report["drift_detected"]) == (
+        "no_common_columns",
+        True,
+        False,
+    )
+    assert markdown.startswith("ℹ️ no drift check: the schema changed, no column is in both tables")  # noqa: RUF001
+    assert "only the reference has: tenure, plan" in markdown
+    assert "only the current data has: size, count, colour" in markdown
+
+
+def test_columns_added_or_removed_are_compared_on_what_both_tables_share(run):
+    # The branch dropped nothing its model needs, and added `discount`; the base lacked `count`.
+    base, branch = run["reference"].drop(columns=["count"]), run["reference"].assign(discount=1.0)
+
+    summary, _ = compare(base, branch, run["model"], run["params"], ("a", "b"))
+
+    assert summary.schema_changed
+    compared = {column.column for column in summary.columns}
+    assert {"size", "colour"} <= compared
+    assert not compared & {"count", "discount"}
+    assert "only the current data has: count, discount" in summary.notes
+    assert verdict(summary).endswith("; the schema changed: columns were added or removed (see the notes)")
 
 
 def test_evidently_is_imported_only_when_two_tables_are_compared():

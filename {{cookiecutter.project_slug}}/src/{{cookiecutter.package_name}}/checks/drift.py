@@ -187,6 +187,7 @@ def compare(
     kinds = column_kinds(reference_sample, current_sample, columns)
     predicted = prediction_column(params.data)
     notes = unmatched_notes(reference, current, params.data)
+    schema_changed = bool(notes)
     current_sample = current_sample.assign(**{predicted: predict(model, current_sample, current_name)})
     try:
         reference_sample = reference_sample.assign(
@@ -207,6 +208,7 @@ def compare(
         columns=tuple(verdicts[column] for column in columns),
         prediction=verdicts.get(predicted),
         notes=tuple(notes),
+        schema_changed=schema_changed,
         rows={
             "reference": len(reference),
             "current": len(current),
@@ -261,10 +263,15 @@ def pull_request_drift(params: Params) -> tuple[DriftSummary, Snapshot | None]:
     name = reference_name(params.paths.drift_reference)
     if file_md5(reference_file) == file_md5(params.paths.ingested):
         return DriftSummary("unchanged", name, current_name, params.drift.drift_share), None
+    reference, current = read_table(reference_file), read_table(params.paths.ingested)
+    if not compared_columns(reference, current, params.data):  # a new dataset: nothing to compare
+        notes = tuple(unmatched_notes(reference, current, params.data))
+        share = params.drift.drift_share
+        return DriftSummary(
+            "no_common_columns", name, current_name, share, notes=notes, schema_changed=True
+        ), None
     model = load_model(params.paths.model)
-    return compare(
-        read_table(reference_file), read_table(params.paths.ingested), model, params, (name, current_name)
-    )
+    return compare(reference, current, model, params, (name, current_name))
 
 
 def drift_provenance(params: Params) -> dict[str, dict[str, str]]:

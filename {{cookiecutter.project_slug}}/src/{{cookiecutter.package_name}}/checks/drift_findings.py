@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["numerical", "categorical"]
-Status = Literal["compared", "unchanged", "no_reference"]
+Status = Literal["compared", "unchanged", "no_reference", "no_common_columns"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class DriftSummary:
     prediction: ColumnDrift | None = None
     notes: tuple[str, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
+    schema_changed: bool = False  # one table has columns the other lacks (the notes name them)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -72,6 +73,7 @@ class DriftSummary:
             "dataset_drift": self.dataset_drift,
             "prediction_drift": column_json(self.prediction) if self.prediction else None,
             "drift_detected": self.drift_detected,
+            "schema_changed": self.schema_changed,
         }
 
 

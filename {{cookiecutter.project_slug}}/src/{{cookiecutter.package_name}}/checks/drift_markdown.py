@@ -27,6 +27,8 @@ def verdict(summary: DriftSummary) -> str:
         return f"ℹ️ no drift check: there is no reference data yet; {NO_REFERENCE_HINT}"  # noqa: RUF001
     if summary.status == "unchanged":
         return f"✅ no drift: the data is identical to {summary.reference}"
+    if summary.status == "no_common_columns":
+        return "ℹ️ no drift check: the schema changed, no column is in both tables (see the notes)"  # noqa: RUF001
     drifted, total = summary.drifted_columns, len(summary.columns)
     columns = f"{len(drifted)} of {total} columns" + (f" ({listed(drifted)})" if drifted else "")
     predictions_drifted = bool(summary.prediction and summary.prediction.drifted)
@@ -34,9 +36,15 @@ def verdict(summary: DriftSummary) -> str:
         return f"⚠️ drift in {columns}" + ("; predictions drifted" if predictions_drifted else "")
     if predictions_drifted:
         return f"⚠️ predictions drifted; {columns} drifted"
+    changed = (
+        "; the schema changed: columns were added or removed (see the notes)"
+        if summary.schema_changed
+        else ""
+    )
     if drifted:
-        return f"✅ no drift: {columns} drifted, below the {format(summary.drift_share, '.0%')} threshold"
-    return f"✅ no drift: 0 of {total} columns drifted"
+        share = format(summary.drift_share, ".0%")
+        return f"✅ no drift: {columns} drifted, below the {share} threshold{changed}"
+    return f"✅ no drift: 0 of {total} columns drifted{changed}"
 
 
 def all_columns(summary: DriftSummary) -> list[ColumnDrift]:
