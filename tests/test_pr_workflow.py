@@ -52,7 +52,7 @@ def test_the_pr_comment_shows_verdict_deltas_and_every_section(first_run):
     assert len(bodies) == 1
     body = bodies[0]
     assert body.splitlines()[0].startswith("✅ **All gates passed**")
-    row = r"\| roc_auc \| ([\d.]+) \| ([\d.]+) \| ([+-][\d.e-]+) \| (▲ better|▼ worse) \|"
+    row = r"\| `roc_auc` \| ([\d.]+) \| ([\d.]+) \| ([+-][\d.e-]+) \| (▲ better|▼ worse) \|"
     metrics = re.search(row, body)
     assert metrics, body
     old, new, change = (float(value) for value in metrics.groups()[:3])

@@ -214,7 +214,7 @@ def metrics_section(base: str | None, base_branch: str) -> list[str]:
         for name, values in sorted(metrics.items()):
             change = values.get("diff")
             delta = "—" if change is None else f"{change:+.4g}"
-            label = markdown_text(name if len(rows) == 1 else f"{path}: {name}")
+            label = markdown_code(name if len(rows) == 1 else f"{path}: {name}")
             old, new = number(values.get("old")), number(values.get("new"))
             table.append([label, old, new, delta, direction(name, change) if base else ""])
     align = ["---", "---:", "---:", "---:", "---"]
