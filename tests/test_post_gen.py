@@ -115,7 +115,7 @@ def test_without_dvc_make_setup_finishes_the_set_up_and_make_push_reaches_the_re
     assert "configure-dvc: DVC is already set up as the answers ask" in second.stdout
     assert (project / ".dvc" / "config").read_text() == config
     # The module's own tests, in the environment `make setup` made.
-    run("uv", "run", "pytest", "-q", "tests/test_dvc_setup.py", cwd=project, env=setup_env)
+    run("uv", "run", "pytest", "-q", "tests/repo/test_dvc_setup.py", cwd=project, env=setup_env)
 
     (project / "data" / "raw" / "extra.csv").write_text("a,b\n1,2\n")
     run("uv", "run", "dvc", "add", "data/raw/extra.csv", cwd=project, env=setup_env)
