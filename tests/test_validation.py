@@ -157,12 +157,12 @@ DEGENERATE = {
     "empty column, and rows without a target": (
         lambda frame: blank_target_rows(frame.assign(age=None)),
         "age: empty (expected some values): all 1,995 rows missing",
-        "5 rows without a target (churned) dropped by ingest.",
+        "5 rows without a target (`churned`) dropped by ingest.",
     ),
     "too many missing values": (
         set_cell("region", None, row=slice(0, 999)),
         "region: max_missing (expected ≤ 15% missing): ",
-        "| ❌ hard | `region` | max_missing |",
+        r"| ❌ hard | `region` | max\_missing |",  # escaped markdown: it reads max_missing
     ),
     "duplicate column name": (
         lambda frame: frame.rename(columns={"age": "tenure_months"}),
@@ -172,7 +172,7 @@ DEGENERATE = {
     "one class": (
         lambda frame: frame.assign(churned="no"),
         "churned: min_classes (expected at least 2 classes): only 'no'",
-        "| ❌ hard | `churned` | min_classes |",
+        r"| ❌ hard | `churned` | min\_classes |",
     ),
 }
 
