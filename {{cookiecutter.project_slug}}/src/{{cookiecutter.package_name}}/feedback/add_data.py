@@ -119,8 +119,9 @@ def add_batch(source: str, params: Params, now: str | None = None, name: str | N
     existing = Path(training).read_bytes()
     current = parse_csv(existing, training)
     columns = [str(column) for column in current.columns]
-    check_columns(parse_csv(raw, source), columns, source)
-    typed = parse_csv(raw, source)[columns]
+    batch = parse_csv(raw, source)
+    check_columns(batch, columns, source)
+    typed = batch[columns]
     failures = batch_failures(typed, current, params)
     if failures:
         raise reject(failures, source, params)
