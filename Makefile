@@ -10,6 +10,10 @@ TOOLS := $(CURDIR)/.tools
 UV := $(TOOLS)/bin/uv
 DEMO_DIR := $(CURDIR)/build/demo
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist), a test file per worker, since the tests of a
+# file share what they baked; WORKERS=0 runs it in one process.
+WORKERS ?= auto
+PYTEST := .venv/bin/pytest --numprocesses $(WORKERS) --dist loadfile
 
 export UV_PYTHON_DOWNLOADS := never
 export PATH := $(TOOLS)/bin:$(CURDIR)/.venv/bin:$(PATH)
@@ -39,10 +43,10 @@ demo: .venv/.synced ## Generate a project with default answers and run its whole
 	.venv/bin/python scripts/demo.py $(DEMO_DIR)
 
 test: .venv/.synced ## Run the template's test suite
-	.venv/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: .venv/.synced ## Run the tests that do not run a baked project's pipeline
-	.venv/bin/pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 lint: .venv/.synced ## Lint the template's own code
 	.venv/bin/ruff check hooks tests scripts benchmarks

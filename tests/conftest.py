@@ -66,6 +66,13 @@ def run(
     return result
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the files with slow tests first: `make test` hands whole files to its workers in
+    this order, and a long file started last would leave one worker running alone."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 def bake(output_dir: Path, **answers: Any) -> Path:
     """Generate a project with default answers except those given."""
     output_dir.mkdir(parents=True, exist_ok=True)
