@@ -16,25 +16,12 @@ from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 
-# The pipeline's work in one process with no DVC: the floor the pipeline's overhead is measured against.
+# The pipeline's work in one process with no DVC: each stage's own entry point, in order, so the
+# same files are read and written. The floor the pipeline's overhead is measured against.
 BARE_SCRIPT = """
-from {package}.config import load_params
-from {package}.dataset import features_and_target
-from {package}.evaluate import plot_tables, score, write_outputs
-from {package}.ingest import ingest
-from {package}.schema import load_schema
-from {package}.split import split
-from {package}.train import train
-from {package}.validate import validate
-
-params = load_params()
-frame = ingest(params.data)
-validate(frame, load_schema(params.paths.data_schema), params)
-train_frame, test_frame = split(frame, params)
-model = train(*features_and_target(train_frame, params.data), params)
-features, target = features_and_target(test_frame, params.data)
-scores = score(model, features, target, params.task)
-write_outputs(scores, plot_tables(model, features, target, params), params)
+import importlib
+for stage in ("data.ingest", "data.validate", "data.split", "model.train", "model.evaluate"):
+    importlib.import_module("{package}." + stage).main()
 """
 
 
@@ -63,8 +50,8 @@ def main() -> None:
         figures["dvc repro evaluate, cold (ingest to evaluate)"] = timed(
             "uv", "run", "dvc", "repro", "evaluate", cwd=project
         )
-        figures["make pipeline, then (the drift stage alone)"] = timed("make", "pipeline", cwd=project)
         figures["make pipeline, no-op"] = timed("make", "pipeline", cwd=project)
+        figures["make report"] = timed("make", "report", cwd=project)
         script = BARE_SCRIPT.format(package="customer_churn")
         figures["bare script, ingest to evaluate, no DVC"] = timed(
             "uv", "run", "python", "-c", script, cwd=project
@@ -77,6 +64,8 @@ def main() -> None:
         / figures["bare script, ingest to evaluate, no DVC"]
     )
     print(f"{'pipeline overhead (dvc repro / bare script)':<{width}}  {overhead:6.2f} x")
+    no_op = figures["make pipeline, no-op"] + figures["make report"]
+    print(f"{'no-op pull request path (make pipeline + make report)':<{width}}  {no_op:6.2f} s")
 
 
 if __name__ == "__main__":
