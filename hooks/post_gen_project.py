@@ -221,10 +221,33 @@ def first_commit(project_dir: Path, author_name: str, author_email: str) -> bool
     return True
 
 
+def record_cruft_state(project_dir: Path, answers: Mapping[str, str]) -> bool:
+    """Under `cruft create`, write the .cruft.json that cruft writes after this hook, so that the
+    first commit has it and the tree stays clean (`cruft update` refuses a dirty one).
+
+    cruft adds `_commit` to the answers; the file is cruft's own form, byte for byte, which is
+    why the answers keep their order. Options the hook cannot see (`--checkout`, `--directory`)
+    make cruft's copy differ: the README says to commit it then.
+    """
+    if "_commit" not in answers:
+        return False
+    state = {
+        "template": answers["_template"],
+        "commit": answers["_commit"],
+        "checkout": None,
+        "context": {"cookiecutter": dict(answers)},
+        "directory": None,
+    }
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    (project_dir / ".cruft.json").write_text(text, encoding="utf-8")
+    return True
+
+
 def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
     """Prune, set up git and DVC, lock the dependencies; every failure is explained, none is fatal."""
     prune(project_dir, answers)
     configure_remote_credentials(project_dir, answers["dvc_remote"])
+    record_cruft_state(project_dir, answers)
     if not init_git(project_dir):
         return
     init_dvc(project_dir, answers)
@@ -233,4 +256,5 @@ def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    finish(Path.cwd(), json.loads(r"""{{ cookiecutter | jsonify }}"""))
+    # As (key, value) pairs: jsonify sorts a mapping's keys, and .cruft.json keeps their order.
+    finish(Path.cwd(), dict(json.loads(r"""{{ cookiecutter.items() | list | jsonify }}""")))

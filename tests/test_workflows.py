@@ -44,6 +44,7 @@ def test_the_project_has_the_pr_main_and_monitor_workflows(project):
         "pr.yml",
         "promote.yml",
         "retrain.yml",
+        "template-update.yml",
     ]
 
 
