@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ def prune(project_dir: Path, answers: Mapping[str, str]) -> list[str]:
 
 
 # Workflows are copied without rendering (cookiecutter.json `_copy_without_render`): GitHub's
-# expressions would otherwise need escaping everywhere. The one part that depends on an answer,
+# expressions would otherwise need escaping everywhere. A part that depends on an answer, such as
 # the DVC remote's credentials, is a marker comment `# dvc-remote: SLOT` where it goes, and
 # `configure_remote_credentials` replaces each marker with SLOT's YAML for the chosen remote,
 # indented like the marker, or deletes it for `none` and `local`. Each workflow stays one
@@ -107,7 +108,7 @@ def configure_remote_credentials(project_dir: Path, remote: str) -> list[str]:
 RUNNERS_FILE = Path(".github") / "training-runners.yml"
 
 
-def runner_snippets(runner: str, spec: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+def runner_snippets(runner: str, spec: Mapping[str, Any]) -> dict[str, str]:
     """The YAML each `# training-runner: SLOT` marker becomes for this answer (no indentation)."""
     cloud = runner.removeprefix("cml-") if runner.startswith("cml-") else None
     kind = "cml" if cloud else runner
