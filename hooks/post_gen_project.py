@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ def prune(project_dir: Path, answers: Mapping[str, str]) -> list[str]:
 
 
 # Workflows are copied without rendering (cookiecutter.json `_copy_without_render`): GitHub's
-# expressions would otherwise need escaping everywhere. The one part that depends on an answer,
+# expressions would otherwise need escaping everywhere. A part that depends on an answer, such as
 # the DVC remote's credentials, is a marker comment `# dvc-remote: SLOT` where it goes, and
 # `configure_remote_credentials` replaces each marker with SLOT's YAML for the chosen remote,
 # indented like the marker, or deletes it for `none` and `local`. Each workflow stays one
@@ -55,7 +56,6 @@ def prune(project_dir: Path, answers: Mapping[str, str]) -> list[str]:
 # `secrets` cannot be used in `if:`, hence this job variable. The YAML per cloud lives in the
 # project's `.github/remote-credentials/<remote>.yml` (copied without rendering, so GitHub's
 # expressions need no escaping), which this hook reads and then deletes.
-REMOTE_MARKER = re.compile(r"^(?P<indent> *)# dvc-remote: (?P<slot>[a-z-]+)\n", flags=re.MULTILINE)
 REMOTE_SLOTS = ("id-token", "env", "job-env", "steps", "secrets-declared", "secrets-passed")
 CREDENTIALS_DIR = Path(".github") / "remote-credentials"
 NO_CREDENTIALS = (
@@ -99,17 +99,56 @@ def configure_remote_credentials(project_dir: Path, remote: str) -> list[str]:
     credentials_dir = project_dir / CREDENTIALS_DIR
     snippets = remote_snippets(remote, credentials_dir)
     shutil.rmtree(credentials_dir, ignore_errors=True)
+    return fill_workflows(project_dir, "dvc-remote", snippets)
+
+
+# Where pr.yml's pipeline job runs (the `training_runner` answer) is marked the same way,
+# `# training-runner: SLOT`, from the project's `.github/training-runners.yml`, which this hook
+# reads and then deletes. For `github` the slots give back the lines of a GitHub-hosted job.
+RUNNERS_FILE = Path(".github") / "training-runners.yml"
+
+
+def runner_snippets(runner: str, spec: Mapping[str, Any]) -> dict[str, str]:
+    """The YAML each `# training-runner: SLOT` marker becomes for this answer (no indentation)."""
+    cloud = runner.removeprefix("cml-") if runner.startswith("cml-") else None
+    kind = "cml" if cloud else runner
+    snippets = {
+        "runs-on": f"runs-on: {spec['runs-on'][kind]}\n",
+        "needs": f"needs: {spec['needs'][kind]}\n",
+        "launch-job": "",
+    }
+    if cloud:
+        cloud_env = {"cloud-env": spec["cloud-env"][cloud]}
+        snippets["launch-job"] = fill_markers(spec["launch-job"], "training-runner", cloud_env) + "\n"
+    return snippets
+
+
+def configure_training_runner(project_dir: Path, runner: str) -> list[str]:
+    """Fill the workflows' `# training-runner:` markers for the answer; return the workflows changed."""
+    spec_file = project_dir / RUNNERS_FILE
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    spec_file.unlink()
+    return fill_workflows(project_dir, "training-runner", runner_snippets(runner, spec))
+
+
+def fill_markers(text: str, name: str, snippets: Mapping[str, str]) -> str:
+    """Replace each whole-line `# NAME: SLOT` comment with SLOT's snippet, indented like the comment."""
 
     def fill(marker: re.Match[str]) -> str:
         slot = marker["slot"]
         if slot not in snippets:
-            raise ValueError(f"unknown marker `# dvc-remote: {slot}`")
+            raise ValueError(f"unknown marker `# {name}: {slot}`")
         return indent(snippets[slot], marker["indent"])
 
+    return re.sub(rf"^(?P<indent> *)# {name}: (?P<slot>[a-z-]+)\n", fill, text, flags=re.MULTILINE)
+
+
+def fill_workflows(project_dir: Path, name: str, snippets: Mapping[str, str]) -> list[str]:
+    """Fill the `# NAME: SLOT` markers of every workflow; return the names of those changed."""
     changed = []
     for workflow in sorted((project_dir / ".github" / "workflows").glob("*.yml")):
         text = workflow.read_text(encoding="utf-8")
-        filled = REMOTE_MARKER.sub(fill, text)
+        filled = fill_markers(text, name, snippets)
         if filled != text:
             workflow.write_text(filled, encoding="utf-8")
             changed.append(workflow.name)
@@ -221,10 +260,34 @@ def first_commit(project_dir: Path, author_name: str, author_email: str) -> bool
     return True
 
 
+def record_cruft_state(project_dir: Path, answers: Mapping[str, str]) -> bool:
+    """Under `cruft create`, write the .cruft.json that cruft writes after this hook, so that the
+    first commit has it and the tree stays clean (`cruft update` refuses a dirty one).
+
+    cruft adds `_commit` to the answers; the file is cruft's own form, byte for byte, which is
+    why the answers keep their order. Options the hook cannot see (`--checkout`, `--directory`)
+    make cruft's copy differ: the README says to commit it then.
+    """
+    if "_commit" not in answers:
+        return False
+    state = {
+        "template": answers["_template"],
+        "commit": answers["_commit"],
+        "checkout": None,
+        "context": {"cookiecutter": dict(answers)},
+        "directory": None,
+    }
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    (project_dir / ".cruft.json").write_text(text, encoding="utf-8")
+    return True
+
+
 def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
     """Prune, set up git and DVC, lock the dependencies; every failure is explained, none is fatal."""
     prune(project_dir, answers)
     configure_remote_credentials(project_dir, answers["dvc_remote"])
+    configure_training_runner(project_dir, answers["training_runner"])
+    record_cruft_state(project_dir, answers)
     if not init_git(project_dir):
         return
     init_dvc(project_dir, answers)
@@ -233,4 +296,5 @@ def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    finish(Path.cwd(), json.loads(r"""{{ cookiecutter | jsonify }}"""))
+    # As (key, value) pairs: jsonify sorts a mapping's keys, and .cruft.json keeps their order.
+    finish(Path.cwd(), dict(json.loads(r"""{{ cookiecutter.items() | list | jsonify }}""")))

@@ -16,6 +16,7 @@ SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 TASKS = ("classification", "regression")
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary")
 YES_NO = ("no", "yes")
+TRAINING_RUNNERS = ("github", "cml-aws", "cml-gcp", "cml-azure", "self-hosted")
 
 # Importable names a new package must not shadow: the generated project's own
 # dependencies and the directory names its tools treat specially.
@@ -145,6 +146,7 @@ def choice_problems(answers: Mapping[str, str]) -> list[str]:
         "task": TASKS,
         "license": LICENSES,
         "publish_plots": YES_NO,
+        "training_runner": TRAINING_RUNNERS,
     }
     return [
         f"{key} '{answers[key]}' is not supported: choose one of {', '.join(allowed)}"

@@ -74,6 +74,7 @@ class Flow:
     api: GitHubApi
     api_url: str
     logs: dict[str, str]
+    secrets: tuple[str, ...] = ()  # NAME=value, for act's -s, besides GITHUB_TOKEN
 
     def clone(self, name: str, ref: str = "main") -> Path:
         """A fresh clone of origin at `ref`, whose origin URL is GitHub's (rewritten to the bare one)."""
@@ -138,7 +139,8 @@ class Flow:
             "act", event, "-W", str(workflow), "-e", str(event_file),
             "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
             "--action-cache-path", str(self.root / f"act-{name}"),
-            "-s", f"GITHUB_TOKEN={TOKEN}", "--env", f"GITHUB_API_URL={self.api_url}",
+            "-s", f"GITHUB_TOKEN={TOKEN}", *[arg for secret in self.secrets for arg in ("-s", secret)],
+            "--env", f"GITHUB_API_URL={self.api_url}",
             *local_repository_args(workflow),
             cwd=checkout, env=self.env, check=False,
         )  # fmt: skip

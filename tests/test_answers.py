@@ -24,6 +24,7 @@ DEFAULTS = {
     "license": "MIT",
     "publish_plots": "no",
     "model_stages": "dev, staging, prod",
+    "training_runner": "github",
 }
 
 REFUSED = {
@@ -93,6 +94,13 @@ def test_the_default_answers_and_every_remote_kind_are_accepted():
 def test_an_unsupported_python_version_is_refused_even_from_a_replayed_answer_file():
     assert problems({**DEFAULTS, "python_version": "3.9"}) == [
         "python_version '3.9' is not supported: choose one of 3.10, 3.11, 3.12, 3.13"
+    ]
+
+
+def test_an_unknown_training_runner_is_refused_with_the_choices():
+    assert problems({**DEFAULTS, "training_runner": "cml-oracle"}) == [
+        "training_runner 'cml-oracle' is not supported: choose one of "
+        "github, cml-aws, cml-gcp, cml-azure, self-hosted"
     ]
 
 

@@ -140,3 +140,6 @@ def test_cruft_create_generates_the_same_project_and_records_the_template(tmp_pa
         ["git", "log", "--format=%s"], cwd=project, capture_output=True, text=True, check=True
     )
     assert log.stdout.strip() == "Generate the project from cookiecutter-gitops-ml"
+    # cruft writes .cruft.json after the hook's commit; the hook wrote the same bytes into it
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True)
+    assert status.stdout == ""

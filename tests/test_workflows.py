@@ -14,8 +14,9 @@ import yaml
 from .conftest import PACKAGE
 from .test_render import COMBINATIONS, IDS
 
-WORKFLOW_COMBINATIONS = [*COMBINATIONS, {"publish_plots": "yes"}]
-WORKFLOW_IDS = [*IDS, "publish_plots"]
+RUNNERS = ["cml-aws", "cml-gcp", "cml-azure", "self-hosted"]  # training_runner answers besides github
+WORKFLOW_COMBINATIONS = [*COMBINATIONS, {"publish_plots": "yes"}, *({"training_runner": r} for r in RUNNERS)]
+WORKFLOW_IDS = [*IDS, "publish_plots", *RUNNERS]
 # A run line is a make call, the project's own command, or a message to the log.
 PROJECT_COMMAND = re.compile(rf"uv run python -m {PACKAGE} [a-z-]+")
 MESSAGE = re.compile(r'echo "[^"]*"( && exit 1)?')
@@ -44,6 +45,7 @@ def test_the_project_has_the_pr_main_and_monitor_workflows(project):
         "pr.yml",
         "promote.yml",
         "retrain.yml",
+        "template-update.yml",
     ]
 
 

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""`cml comment update --target=pr FILE`: the REST calls CML makes, for the act tests.
+"""`cml comment update --target=pr FILE` and `cml runner launch`, as CML v0.20.6 does them, for the
+act tests.
 
-Finds the pull request of the event's head commit, then edits the comment that carries the
-watermark or, if there is none yet, adds one. Talks only to $STAND_IN_GITHUB_API.
+`comment update` finds the pull request of the event's head commit, then edits the comment
+that carries the watermark or, if there is none yet, adds one. Talks only to
+$STAND_IN_GITHUB_API.
+
+`runner launch` takes the options CML's bin/cml/runner/launch.js defines (an unknown one is an
+error, as in CML's strict parser), checks the token and the cloud's credentials it would need,
+and appends what it was asked for, as one JSON line, to $STAND_IN_CML_RECORD: no machine starts.
 """
 
 import argparse
@@ -30,14 +36,16 @@ def call(method, path, payload=None):
         return json.loads(response.read() or b"null")
 
 
-def main():
-    parser = argparse.ArgumentParser(prog="cml")
-    parser.add_argument("command", choices=["comment"])
-    parser.add_argument("action", choices=["update"])
-    parser.add_argument("--target", required=True, choices=["pr"])
-    parser.add_argument("--publish", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("markdown")
-    arguments = parser.parse_args()
+# The credentials terraform-provider-iterative reads for each cloud (names only are recorded).
+CLOUD_CREDENTIALS = {
+    "aws": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+    "gcp": ["GOOGLE_APPLICATION_CREDENTIALS_DATA"],
+    "azure": ["AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID"],
+}
+DURATION = re.compile(r"-?\d+|never|(\d+(\.\d+)?\s*[a-z]+\s*)+")  # seconds, or timestring's "15min"
+
+
+def comment_update(arguments):
     if arguments.publish:
         sys.exit("cml stand-in: --publish would upload images to a public host; these tests forbid it")
     event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
@@ -50,6 +58,56 @@ def main():
         call("PATCH", f"/repos/{repository}/issues/comments/{mine[-1]['id']}", {"body": body})
     else:
         call("POST", f"/repos/{repository}/issues/{number}/comments", {"body": body})
+
+
+def runner_launch(arguments, argv):
+    if sum([arguments.single, arguments.reuse, arguments.reuse_idle]) > 1:
+        sys.exit("cml stand-in: --single, --reuse and --reuse-idle conflict")
+    if not DURATION.fullmatch(arguments.idle_timeout):
+        sys.exit(f"cml stand-in: --idle-timeout {arguments.idle_timeout!r} is not a duration")
+    if not (arguments.token or os.environ.get("REPO_TOKEN")):
+        sys.exit("cml stand-in: no token to register the runner (--token or REPO_TOKEN)")
+    needed = CLOUD_CREDENTIALS.get(arguments.cloud, [])
+    missing = [name for name in needed if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"cml stand-in: {arguments.cloud} needs {', '.join(missing)}")
+    record = {"argv": argv, "options": vars(arguments), "credentials": needed}
+    with Path(os.environ["STAND_IN_CML_RECORD"]).open("a", encoding="utf-8") as out:
+        out.write(json.dumps(record) + "\n")
+
+
+def launch_options(launch):
+    """The options of CML v0.20.6's `runner launch` (bin/cml/runner/launch.js), and the global ones."""
+    for name in ["name", "workdir", "cloud-region", "cloud-type", "cloud-permission-set",
+                 "cloud-gpu", "cloud-ssh-private", "cloud-startup-script", "cloud-aws-security-group",
+                 "cloud-aws-subnet", "driver", "repo", "token", "log"]:  # fmt: skip
+        launch.add_argument(f"--{name}")
+    for name in ["no-retry", "single", "reuse", "reuse-idle", "cloud-spot"]:
+        launch.add_argument(f"--{name}", action="store_true")
+    launch.add_argument("--labels", default="cml")
+    launch.add_argument("--idle-timeout", default="5 minutes")
+    launch.add_argument("--cloud", choices=["aws", "azure", "gcp", "kubernetes"])
+    launch.add_argument("--cloud-hdd-size", type=int)
+    launch.add_argument("--cloud-spot-price", type=float, default=-1)
+    launch.add_argument("--cloud-metadata", action="append", default=[])
+    launch.add_argument("--docker-volumes", action="append", default=[])
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="cml")
+    commands = parser.add_subparsers(dest="command", required=True)
+    comment = commands.add_parser("comment").add_subparsers(dest="action", required=True)
+    update = comment.add_parser("update")
+    update.add_argument("--target", required=True, choices=["pr"])
+    update.add_argument("--publish", action=argparse.BooleanOptionalAction, default=True)
+    update.add_argument("markdown")
+    runner = commands.add_parser("runner").add_subparsers(dest="action", required=True)
+    launch_options(runner.add_parser("launch", allow_abbrev=False))
+    arguments = parser.parse_args()
+    if arguments.command == "comment":
+        comment_update(arguments)
+    else:
+        runner_launch(arguments, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -73,6 +73,10 @@ COMMANDS = {
     ),
     "join-labels": ("feedback.labels", "Join the prediction log with later outcomes into a labelled batch."),
     "retrain": ("feedback.retrain", "Add labelled batches on a retrain/ branch; open or update its PR."),
+    "template-update": (
+        "repo.template",
+        "Merge the template's changes (cruft) on a branch; open or update its one PR.",
+    ),
 }
 # Commands that read arguments of their own: their main() takes the rest of the command line.
 WITH_ARGUMENTS = {
@@ -88,6 +92,7 @@ WITH_ARGUMENTS = {
     "add-data",
     "join-labels",
     "retrain",
+    "template-update",
 }
 
 
