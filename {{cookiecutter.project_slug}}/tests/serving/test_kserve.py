@@ -53,9 +53,10 @@ def test_a_canary_sends_its_share_of_each_later_stage_to_the_candidates_version(
     [
         (ServingParams(strategy="canary", candidate="local"), {"prod": "v1.0.0"}),  # a working copy
         (CANARY, {"prod": "v1.0.0"}),  # the candidate stage holds nothing yet
+        (CANARY, {"staging": "v1.0.0", "prod": "v1.0.0"}),  # the candidate holds the same version
         (ServingParams(strategy="shadow", candidate="staging"), {"staging": "v1.1.0", "prod": "v1.0.0"}),
     ],
-    ids=["local candidate", "empty candidate stage", "shadow"],
+    ids=["local candidate", "empty candidate stage", "same version", "shadow"],
 )
 def test_without_a_candidate_image_to_split_to_a_stage_runs_its_own_version_alone(serving, held):
     prod = render(KSERVE, serving, STAGES, held)["prod"]

@@ -127,7 +127,8 @@ def render(
     manifests = {}
     for stage in (stage for stage in stages if stage in held):
         candidate = canary_source(stage, stages, serving)
-        canary = (held[candidate], serving.canary_share) if candidate in held else None
+        differs = candidate in held and held[candidate] != held[stage]
+        canary = (held[candidate], serving.canary_share) if differs else None
         manifests[stage] = inference_service(stage, held[stage], settings, canary)
     return manifests
 
