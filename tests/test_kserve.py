@@ -21,6 +21,7 @@ import jsonschema
 import pytest
 import yaml
 
+from .act_harness import STAND_INS
 from .conftest import PACKAGE, copy_project, project_env, run
 from .test_serving import free_port, http, stop, typed_rows, wait_until_ready
 
@@ -203,22 +204,12 @@ def test_the_images_contents_serve_the_verified_bundle_without_git_or_developmen
     assert "refusing to serve it" in refused.stderr and "Traceback" not in refused.stderr
 
 
-DOCKER_STAND_IN = """#!/bin/sh
-# docker stand-in: no container engine here; record the call and what came on stdin for login
-{ echo "docker $*"; [ "$1" = login ] && echo "stdin $(cat)"; } >> "$DOCKER_CALLS"
-"""
-
-
 @pytest.mark.slow
 def test_make_image_builds_the_bundle_into_version_and_stage_tags_and_image_push_pushes_them(
     deployed, tmp_path
 ):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "docker").write_text(DOCKER_STAND_IN)
-    (bin_dir / "docker").chmod(0o755)
     calls = tmp_path / "calls"
-    env = {**ENV, "PATH": f"{bin_dir}:{ENV['PATH']}", "DOCKER_CALLS": str(calls)}
+    env = {**ENV, "PATH": f"{STAND_INS / 'docker'}:{ENV['PATH']}", "STAND_IN_DOCKER_CALLS": str(calls)}
     image = "ghcr.io/your-github-user/customer-churn"
     versioned = ["VERSION=v0.1.0", "STAGE=prod"]
 
@@ -250,7 +241,8 @@ def test_make_image_builds_the_bundle_into_version_and_stage_tags_and_image_push
         f"docker push {image}:v0.1.0",
         f"docker push {image}:prod",
     ]
-    assert (
-        elsewhere.returncode != 0 and f"kserve.image {image} is not under ghcr.io/other/" in elsewhere.stderr
-    )
+    # Another owner's namespace: a warning and no push, and the deploy stays green.
+    assert elsewhere.returncode == 0
+    warning = f"::warning title=Serving image not pushed::kserve.image {image} is not under ghcr.io/other/"
+    assert warning in elsewhere.stderr
     assert missing.returncode != 0 and "image: no bundle build/deploy/model-v9.9.9-prod" in missing.stderr

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,15 +134,16 @@ def render(
     return manifests
 
 
-def pushable_image(image: str, owner: str | None) -> str:
-    """The image, provided a workflow of `owner` may push it: GitHub's registry takes only its own."""
+def push_refusal(image: str, owner: str | None) -> str | None:
+    """Why this repository's workflow token may not push the image, if it may not: GitHub's
+    registry takes from a workflow only images under its own owner."""
     if owner and image.startswith("ghcr.io/") and not image.startswith(f"ghcr.io/{owner.lower()}/"):
-        raise PipelineError(
+        return (
             f"kserve.image {image} is not under ghcr.io/{owner.lower()}/, where this repository's "
-            "workflow token may push: set it in params.yaml (or the repository variable "
-            "PUSH_SERVING_IMAGE to false to build without pushing)"
+            "workflow token may push: set kserve.image in params.yaml (or the repository variable "
+            "PUSH_SERVING_IMAGE to false)"
         )
-    return image
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -153,7 +155,9 @@ def parser() -> argparse.ArgumentParser:
         "--image", action="store_true", help="print the serving image's repository (kserve.image) and stop"
     )
     command.add_argument(
-        "--push", action="store_true", help="with --image: check that this repository's workflow may push it"
+        "--push",
+        action="store_true",
+        help="with --image: print nothing, and warn, if this repository's workflow may not push it",
     )
     return command
 
@@ -173,8 +177,11 @@ def main(argv: list[str]) -> None:
     params = load_params()
     settings = kserve_settings(params)
     if arguments.image:
-        owner = os.environ.get("GITHUB_REPOSITORY_OWNER") if arguments.push else None
-        print(pushable_image(settings.image, owner))
+        refusal = push_refusal(settings.image, os.environ.get("GITHUB_REPOSITORY_OWNER"))
+        if arguments.push and refusal:  # a warning, not a failure: the model itself is deployed
+            print(f"::warning title=Serving image not pushed::{refusal}", file=sys.stderr)
+            return
+        print(settings.image)
         return
     stages, held = registry_state(arguments.stage)
     wanted = [arguments.stage] if arguments.stage else stages
