@@ -49,11 +49,11 @@ def service_name(image: str, stage: str) -> str:
     return name
 
 
-def container(image: str, version: str, settings: KServeParams) -> dict[str, Any]:
+def container(settings: KServeParams, version: str) -> dict[str, Any]:
     """KServe's custom predictor container: the serving image of one version, probed over v2."""
     return {
         "name": "kserve-container",  # the name KServe expects of a custom predictor
-        "image": f"{image}:{version}",
+        "image": f"{settings.image}:{version}",
         "ports": [{"containerPort": PORT, "protocol": "TCP"}],
         "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": PORT}},
         "livenessProbe": {"httpGet": {"path": "/v2/health/live", "port": PORT}},
@@ -72,7 +72,7 @@ def inference_service(
     predictor: dict[str, Any] = {
         "minReplicas": settings.min_replicas,
         "maxReplicas": settings.max_replicas,
-        "containers": [container(settings.image, served, settings)],
+        "containers": [container(settings, served)],
     }
     annotations = {"prometheus.kserve.io/port": str(PORT), "prometheus.kserve.io/path": "/metrics"}
     if share is not None:
