@@ -24,6 +24,7 @@ import yaml
 from .act_harness import STAND_INS
 from .conftest import PACKAGE, copy_project, project_env, run
 from .test_serving import free_port, http, stop, typed_rows, wait_until_ready
+from .test_workflows import tool
 
 SCHEMA = Path(__file__).parent / "schemas" / "kserve" / "inferenceservice-v1beta1.json"
 ENV = project_env(DVC_NO_ANALYTICS="1")
@@ -67,7 +68,7 @@ def test_the_serving_dockerfile_is_clean_under_hadolint_and_runs_the_projects_py
     dockerfile = project / "Dockerfile"
 
     linted = subprocess.run(
-        [shutil.which("hadolint") or "hadolint", "--no-color", str(dockerfile)],
+        [tool("hadolint"), "--no-color", str(dockerfile)],
         capture_output=True,
         text=True,
     )
