@@ -9,6 +9,7 @@ the stand-ins and the DVC remote (if any) hold: every workflow runs on a fresh c
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -170,6 +171,8 @@ def open_flow(root: Path, project: Path, **env: str) -> Iterator[Flow]:
             GIT_CONFIG_GLOBAL=str(gitconfig),
             STAND_IN_GITHUB_API=api_url,
             STAND_IN_ARTIFACTS=str(api.artifacts_dir),
+            STAND_IN_DOCKER_CALLS=str(root / "docker-calls"),
             **env,
         )
+        flow_env["PATH"] = os.pathsep.join([str(STAND_INS / "docker"), flow_env["PATH"]])
         yield Flow(root, origin, flow_env, api, api_url, {})

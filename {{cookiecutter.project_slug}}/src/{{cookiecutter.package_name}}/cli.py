@@ -63,6 +63,10 @@ COMMANDS = {
     ),
     "serve": ("serving.server", "Serve a stage's verified model (or the working copy's) over HTTP."),
     "predict": ("serving.batch", "Score a CSV in chunks, each checked against schema.yaml."),
+    "manifests": (
+        "serving.kserve",
+        "Write a KServe InferenceService per stage, running the serving image of its version.",
+    ),
     "adopt": (
         "data.adopt",
         "Point the project at a dataset: params.yaml's data and model tests, schema.yaml.",
@@ -88,6 +92,7 @@ WITH_ARGUMENTS = {
     "github",
     "serve",
     "predict",
+    "manifests",
     "adopt",
     "add-data",
     "join-labels",

@@ -188,6 +188,21 @@ class ServingParams(Section):
     )
 
 
+class KServeParams(Section):
+    """`make manifests`: the KServe InferenceService of each stage, running the serving image."""
+
+    image: str = Field(
+        pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$",
+        description="The serving image's repository, without a tag (lowercase, as registries require); "
+        "the deploy workflow pushes it tagged with the model version and the stage.",
+    )
+    output: Path = Field(default=Path("deploy/kserve"), description="Where `<stage>.yaml` files go.")
+    cpu: str = Field(default="500m", description="CPU each replica requests (Kubernetes quantity).")
+    memory: str = Field(default="1Gi", description="Memory each replica requests and is limited to.")
+    min_replicas: int = Field(default=1, ge=0, description="0 lets Knative scale an idle stage to zero.")
+    max_replicas: int = Field(default=3, ge=1)
+
+
 class FeedbackParams(Section):
     """Production feedback: labelled batches that join the training data, and when to retrain."""
 
@@ -245,6 +260,7 @@ class Params(Section):
     model_tests: ModelTestsParams
     serving: ServingParams = ServingParams()
     feedback: FeedbackParams = FeedbackParams()
+    kserve: KServeParams | None = None
     paths: Paths
 
 

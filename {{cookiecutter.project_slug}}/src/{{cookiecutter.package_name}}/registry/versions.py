@@ -73,12 +73,18 @@ def registry_events() -> list[Event]:
     return sorted(found, key=lambda event: (event.timestamp, event.counter))
 
 
-def known_stages(stage: str) -> list[str]:
-    """The stages .gto allows, in promotion order, provided that `stage` is one of them."""
+def promotion_order() -> list[str]:
+    """The stages .gto allows, in promotion order."""
     with gto_errors():
         stages = list(gto.get_stages(".", allowed=True))
     if not stages:
         raise PipelineError(".gto lists no stages: add `stages: [dev, staging, prod]`")
+    return stages
+
+
+def known_stages(stage: str) -> list[str]:
+    """The stages .gto allows, in promotion order, provided that `stage` is one of them."""
+    stages = promotion_order()
     if stage not in stages:
         raise PipelineError(f"unknown stage '{stage}': the stages are {', '.join(stages)} (see .gto)")
     return stages

@@ -100,21 +100,34 @@ def current_tag(stage: str) -> str:
     return assignments[-1].tag
 
 
-def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
-    """A stage's current version, fetched and md5-verified as `make deploy` does, bundled under root."""
-    from ..registry.deploy import build_bundle, read_tag
-
-    assigned = read_tag(current_tag(stage))
-    archive = build_bundle(assigned, root)
-    bundle = archive.parent / archive.name.removesuffix(".tar.gz")
+def load_bundle(bundle: Path, verified: str = "md5-checked") -> LoadedModel:
+    """A bundle directory `make deploy` wrote, its model refused unless its md5 is metadata.json's."""
+    if not (bundle / "metadata.json").is_file():
+        raise PipelineError(f"{bundle} is not a model bundle (no metadata.json): `make deploy` writes them")
     metadata = json.loads((bundle / "metadata.json").read_text(encoding="utf-8"))
     descriptions = [path for path in bundle.glob("*.json") if path.name != "metadata.json"]
     if len(descriptions) != 1:
         raise PipelineError(f"{bundle} should hold one model description besides metadata.json")
     model_file = bundle / metadata["model"]["file"]
-    return from_files(model_file, descriptions[0], assigned.version, f"{assigned.tag} (verified, {bundle})")
+    if not model_file.is_file() or file_md5(model_file) != metadata["model"]["md5"]:
+        raise PipelineError(
+            f"{model_file} is missing or its md5 is not {metadata['model']['md5']} (metadata.json): "
+            "refusing to serve it"
+        )
+    source = f"{metadata['tag']} ({verified}, {bundle})"
+    return from_files(model_file, descriptions[0], metadata["version"], source)
 
 
-def load_source(name: str, params: Params) -> LoadedModel:
-    """`local` is the working copy; anything else is a stage of the registry."""
+def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
+    """A stage's current version, fetched and md5-verified as `make deploy` does, bundled under root."""
+    from ..registry.deploy import build_bundle, read_tag
+
+    archive = build_bundle(read_tag(current_tag(stage)), root)
+    return load_bundle(archive.parent / archive.name.removesuffix(".tar.gz"), "verified")
+
+
+def load_source(name: str | Path, params: Params) -> LoadedModel:
+    """A bundle directory (a Path); `local`, the working copy; any other name, a stage of the registry."""
+    if isinstance(name, Path):
+        return load_bundle(name)
     return load_local(params) if name == "local" else load_stage(name)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..config import Params, load_params
 from ..data.schema import Schema, load_schema
@@ -26,13 +27,17 @@ def prediction_buckets(schema: Schema, params: Params) -> tuple[float, ...] | No
     return tuple(round(rules.min + step * number, 6) for number in range(11))
 
 
-def build_service(params: Params, stage: str, log: bool = True) -> Service:
-    """Load the version(s) the strategy needs, the checks, the metrics and the log."""
+def build_service(params: Params, stage: str | Path, log: bool = True) -> Service:
+    """Load the version(s) the strategy needs, the checks, the metrics and the log.
+
+    A bundle directory is served alone: in a container, KServe splits traffic between versions.
+    """
     settings = params.serving
+    strategy = "recreate" if isinstance(stage, Path) else settings.strategy
     stable = load_source(stage, params)
-    wanted = settings.strategy != "recreate" and settings.candidate
+    wanted = strategy != "recreate" and settings.candidate
     candidate = load_source(settings.candidate, params) if wanted else None
-    router = Router(settings.strategy, stable, candidate, settings.canary_share)
+    router = Router(strategy, stable, candidate, settings.canary_share)
     schema = load_schema(params.paths.data_schema)
     features = [feature for model in router.models for feature in model.features]
     checks = RequestChecks(schema, features, params.data.drop_columns, params.data.target)
@@ -57,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--stage", default="local", help="a registry stage (prod), or `local` for the working copy"
     )
+    command.add_argument(
+        "--bundle", type=Path, help="serve this bundle directory (from `make deploy`) alone; the image does"
+    )
     command.add_argument("--port", type=int, help="default: serving.port")
     command.add_argument("--host", help="default: serving.host")
     return command
@@ -67,10 +75,10 @@ def main(argv: list[str]) -> None:
 
     arguments = parser().parse_args(argv)
     params = load_params()
-    service = build_service(params, arguments.stage)
+    service = build_service(params, arguments.bundle or arguments.stage)
     for role, model in service.router.slots.items():
         print(f"serve: {role}: model {model.version} from {model.source}", flush=True)
     host = arguments.host or params.serving.host
     port = arguments.port or params.serving.port
-    print(f"serve: {params.serving.strategy} on http://{host}:{port} (OpenAPI at /docs)", flush=True)
+    print(f"serve: {service.router.strategy} on http://{host}:{port} (OpenAPI at /docs)", flush=True)
     uvicorn.run(create_app(service), host=host, port=port, log_level="info")
