@@ -89,8 +89,11 @@ class Flow:
         git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
         return checkout
 
-    def pull_request(self, branch: str, number: int, name: str, *, checks_job: bool = True) -> str:
-        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`.
+    def pull_request(
+        self, branch: str, number: int, name: str, *, checks_job: bool = True, fork: str | None = None
+    ) -> str:
+        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`
+        (from the repository `fork` when given: GitHub keeps a fork's head in the base repository).
 
         Returns the head it ran for. Without `checks_job`, only the pipeline job runs (see
         without_checks_job); with it, the log must show the checks job's unit tests passed.
@@ -103,7 +106,8 @@ class Flow:
         if not checks_job:
             workflow = without_checks_job(workflow, self.root / f"{name}-pr.yml")
         repo = {"full_name": REPOSITORY, "fork": False}
-        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": repo},
+        head_repo = {"full_name": fork, "fork": True} if fork else repo
+        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": head_repo},
                 "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
         log = self.act(checkout, workflow, "pull_request", {"number": number, "pull_request": pull}, name)
         assert (CHECKS_DONE in log) == checks_job, log[-4000:]

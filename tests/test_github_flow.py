@@ -237,3 +237,18 @@ def test_a_readme_only_pr_trains_nothing_commits_nothing_and_its_merge_registers
     tags = git("tag", "--list", "model@*", cwd=flow.origin).split()
     assert tags == [VERSION_TAG]
     assert git("rev-parse", f"{VERSION_TAG}^{{commit}}", cwd=flow.origin) == main_run != merge
+
+
+def test_a_pr_from_a_fork_is_trained_from_mains_cache_and_reported_in_the_run_only(flow, readme_only_run):
+    """The README change again, proposed from a fork: a read-only token, so no comment, no commit."""
+    number = PR_NUMBER + 2
+    comments = len(flow.api.comments)
+
+    head = flow.pull_request("docs", number, "fork-pr", checks_job=False, fork="a-contributor/customer-churn")
+    log = flow.logs["fork-pr"]
+
+    assert "Stage 'train' is cached - skipping run, checking out outputs" in log
+    assert "Success - Main No comment on a fork's pull request" in log
+    assert "Post the sticky comment" not in log and "Commit dvc.lock and metrics" not in log
+    assert len(flow.api.comments) == comments
+    assert git("rev-parse", "docs", cwd=flow.origin) == head
