@@ -28,7 +28,7 @@ if (entry) {
     if (fs.existsSync(saved)) fs.cpSync(saved, target, { recursive: true });
   }
   console.log(`cache stand-in: restored ${entry.key} (saved for ${entry.scope})`);
-} else {
+} else if (dir) {
   console.log(`cache stand-in: no cache for ${key}`);
 }
 const hit = entry !== null && entry.key === key;
