@@ -29,6 +29,7 @@ STAND_INS = Path(__file__).parent / "stand_ins"
 TOKEN = "stand-in-token"
 PR_NUMBER = 7
 USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
+CALLS = re.compile(r"uses:\s*\./(\.github/workflows/[\w.-]+)")  # a reusable workflow of the repository
 CHECKS_DONE = "Success - Main make test"  # act's line for the checks job's last step
 
 
@@ -37,9 +38,13 @@ def git(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> str:
 
 
 def local_repository_args(workflow: Path) -> list[str]:
-    """`--local-repository` for every pinned action of the workflow, to its stand-in."""
+    """`--local-repository` for every pinned action of the workflow and of the workflows it calls,
+    to its stand-in."""
+    text = workflow.read_text()
+    root = workflow.parent.parent.parent
+    text += "".join((root / called).read_text() for called in CALLS.findall(text))
     args = []
-    for name, sha in sorted(set(USES.findall(workflow.read_text()))):
+    for name, sha in sorted(set(USES.findall(text))):
         stand_in = STAND_INS / name.split("/")[1]
         assert stand_in.is_dir(), f"no stand-in for {name}"
         args += ["--local-repository", f"{name}@{sha}={stand_in}"]
@@ -85,8 +90,11 @@ class Flow:
         git("remote", "set-url", "origin", f"https://github.com/{REPOSITORY}.git", cwd=checkout)
         return checkout
 
-    def pull_request(self, branch: str, number: int, name: str, *, checks_job: bool = True) -> str:
-        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`.
+    def pull_request(
+        self, branch: str, number: int, name: str, *, checks_job: bool = True, fork: str | None = None
+    ) -> str:
+        """pr.yml, on a fresh clone, for the head of `branch` on origin, as pull request `number`
+        (from the repository `fork` when given: GitHub keeps a fork's head in the base repository).
 
         Returns the head it ran for. Without `checks_job`, only the pipeline job runs (see
         without_checks_job); with it, the log must show the checks job's unit tests passed.
@@ -99,16 +107,19 @@ class Flow:
         if not checks_job:
             workflow = without_checks_job(workflow, self.root / f"{name}-pr.yml")
         repo = {"full_name": REPOSITORY, "fork": False}
-        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": repo},
+        head_repo = {"full_name": fork, "fork": True} if fork else repo
+        pull = {"number": number, "head": {"ref": branch, "sha": head, "repo": head_repo},
                 "base": {"ref": "main", "sha": base, "repo": repo}}  # fmt: skip
         log = self.act(checkout, workflow, "pull_request", {"number": number, "pull_request": pull}, name)
         assert (CHECKS_DONE in log) == checks_job, log[-4000:]
         return head
 
-    def merge(self, branch: str, number: int) -> str:
-        """The merge button: `branch` merged into main on origin; returns the merge commit."""
-        merger = self.clone(f"merger-{number}")
+    def merge(self, branch: str, number: int, *, queue: bool = False) -> str:
+        """The merge button: `branch` merged into main on origin; returns the merge commit. With
+        `queue`, what GitHub's merge queue does first: the same merge, pushed to a temporary branch."""
+        merger = self.clone(f"merger-{number}{'-queue' if queue else ''}")
         git("checkout", "--quiet", "-B", "main", "origin/main", cwd=merger)
+        base = git("rev-parse", "HEAD", cwd=merger)
         message = f"Merge pull request #{number}"
         git(
             "merge",
@@ -121,39 +132,71 @@ class Flow:
             cwd=merger,
             env=self.env,
         )
-        git("push", "--quiet", "origin", "main", cwd=merger, env=self.env)
+        target = f"gh-readonly-queue/main/pr-{number}-{base}" if queue else "main"
+        git("push", "--quiet", "origin", f"HEAD:refs/heads/{target}", cwd=merger, env=self.env)
         merge = git("rev-parse", "HEAD", cwd=merger)
         self.api.pulls[merge] = number
         return merge
 
-    def push_to_main(self, merge: str, name: str) -> str:
+    def merge_queue(self, branch: str, number: int, name: str, *, succeeds: bool = True) -> str:
+        """pr.yml on a `merge_group` event for `branch` queued into main (see merge); returns its log.
+
+        Only the merge-queue job and its checks run there; the checks job is left out as in
+        pull_request(checks_job=False)."""
+        base = git("rev-parse", "main", cwd=self.origin)
+        merge = self.merge(branch, number, queue=True)
+        head_ref = f"refs/heads/gh-readonly-queue/main/pr-{number}-{base}"
+        checkout = self.clone(f"{name}-checkout", ref=merge)
+        pr_yml = checkout / ".github" / "workflows" / "pr.yml"
+        workflow = without_checks_job(pr_yml, self.root / f"{name}-pr.yml")
+        group = {"head_sha": merge, "head_ref": head_ref, "base_sha": base, "base_ref": "refs/heads/main"}
+        payload = {"action": "checks_requested", "ref": head_ref, "merge_group": group}
+        return self.act(checkout, workflow, "merge_group", payload, name, succeeds=succeeds)
+
+    def push_to_main(self, merge: str, name: str, *, succeeds: bool = True) -> str:
         """main.yml, on a fresh clone of main, for the push of `merge`; returns its log."""
         checkout = self.clone(f"{name}-checkout")
         workflow = checkout / ".github" / "workflows" / "main.yml"
-        return self.act(checkout, workflow, "push", {"ref": "refs/heads/main", "after": merge}, name)
+        event = {"ref": "refs/heads/main", "after": merge}
+        return self.act(checkout, workflow, "push", event, name, succeeds=succeeds)
 
-    def act(self, checkout: Path, workflow: Path, event: str, payload: dict, name: str) -> str:
-        """Run one workflow file in the checkout under act; return its log (the run must succeed)."""
+    def act(
+        self, checkout: Path, workflow: Path, event: str, payload: dict, name: str, *, succeeds: bool = True
+    ) -> str:
+        """Run one workflow file in the checkout under act; return its log (the run must succeed,
+        or fail when not `succeeds`). Each run has its own run id, as on GitHub; with
+        $TEMPLATE_ACT_LOGS set, the log is also kept there (benchmarks/act_coverage.py reads it)."""
         event_file = self.root / f"{name}.json"
-        event_file.write_text(json.dumps({**payload, "repository": {"full_name": REPOSITORY, "fork": False}}))
+        repository = {"full_name": REPOSITORY, "fork": False, "default_branch": "main"}
+        event_file.write_text(json.dumps({**payload, "repository": repository}))
         result = run(
             "act", event, "-W", str(workflow), "-e", str(event_file),
             "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
             "--action-cache-path", str(self.root / f"act-{name}"),
             "-s", f"GITHUB_TOKEN={TOKEN}", *[arg for secret in self.secrets for arg in ("-s", secret)],
             "--env", f"GITHUB_API_URL={self.api_url}",
+            "--env", f"GITHUB_RUN_ID={len(self.logs) + 1}",
             *local_repository_args(workflow),
             cwd=checkout, env=self.env, check=False,
         )  # fmt: skip
         self.logs[name] = log = result.stdout + result.stderr
-        assert result.returncode == 0, log[-8000:]
+        keep_log(f"{self.root.name}-{name}", log)
+        assert (result.returncode == 0) == succeeds, log[-8000:]
         return log
+
+
+def keep_log(name: str, log: str) -> None:
+    """Keep an act log in $TEMPLATE_ACT_LOGS, if set, for the count of steps the tests run."""
+    if directory := os.environ.get("TEMPLATE_ACT_LOGS"):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / f"{name}.log").write_text(log)
 
 
 @contextmanager
 def open_flow(root: Path, project: Path, **env: str) -> Iterator[Flow]:
     """`project`'s uncommitted results committed on main and pushed to a bare origin with the
-    branch `tune` (fewer trees); the project is then removed, and the API stand-in served."""
+    branch `tune` (fewer trees); the project is then removed, and the API stand-in served.
+    What actions/cache keeps between runs is in `root`/actions-cache (tests/stand_ins/cache)."""
     git("add", "--all", cwd=project)
     git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
     origin = root / "origin.git"
@@ -172,7 +215,10 @@ def open_flow(root: Path, project: Path, **env: str) -> Iterator[Flow]:
             STAND_IN_GITHUB_API=api_url,
             STAND_IN_ARTIFACTS=str(api.artifacts_dir),
             STAND_IN_DOCKER_CALLS=str(root / "docker-calls"),
+            STAND_IN_CACHE=str(root / "actions-cache"),
             **env,
         )
-        flow_env["PATH"] = os.pathsep.join([str(STAND_INS / "docker"), flow_env["PATH"]])
+        # `gh` and `docker`, as on GitHub's runners (this machine has neither)
+        programs = [str(STAND_INS / "gh"), str(STAND_INS / "docker")]
+        flow_env["PATH"] = os.pathsep.join([*programs, flow_env["PATH"]])
         yield Flow(root, origin, flow_env, api, api_url, {})

@@ -2,8 +2,8 @@
 
 Serves, on 127.0.0.1, for one repository: a commit's pull requests (with labels), issue
 comments (CML), workflow artifacts (listed and zipped from the directory the upload-artifact
-stand-in writes, $STAND_IN_ARTIFACTS), and releases (create, get by tag, upload and download
-assets). Downloads answer with a redirect to a "storage" path, as GitHub does, and the test can
+stand-in writes, $STAND_IN_ARTIFACTS), and releases (create, get by tag, upload, download and
+delete assets). Downloads answer with a redirect to a "storage" path, as GitHub does, and the test can
 check that the token did not follow it.
 """
 
@@ -201,13 +201,20 @@ def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
             if match := re.fullmatch(r"/releases/tags/(.+)", route):
                 release = api.releases.get(match[1])
                 return self.reply(200, release) if release else self.reply(404, {"message": "Not Found"})
+            if (match := re.fullmatch(r"/releases/assets/(\d+)", route)) and self.command == "DELETE":
+                for release in api.releases.values():
+                    release["assets"] = [asset for asset in release["assets"] if asset["id"] != int(match[1])]
+                api.assets.pop(int(match[1]), None)
+                self.send_response(204)
+                self.end_headers()
+                return None
             if match := re.fullmatch(r"/releases/assets/(\d+)", route):
                 if self.headers.get("Accept") != "application/octet-stream":
                     return self.reply(415, {"message": "this stand-in serves assets as octet-stream only"})
                 return self.redirect(f"{self.base()}/storage/assets/{match[1]}")
             return self.reply(404, {"message": "Not Found"})
 
-        do_GET = do_POST = do_PATCH = handle_call
+        do_GET = do_POST = do_PATCH = do_DELETE = handle_call
 
     return Handler
 

@@ -6,7 +6,9 @@ project has a directory DVC remote, added as its README says to the default proj
 tests train. Two runs: the first trains the PR's param change, commits dvc.lock back to the
 branch and posts the comment; the second (what the optional token's re-trigger does) finds
 everything cached and edits that comment. Both run the pipeline job only: the checks job (lint
-and unit tests) runs under act in test_github_flow's first run, on the same code.
+and unit tests) runs under act in test_github_flow's first run, on the same code. Then GitHub's
+merge queue (`merge_group`): the merged result's dvc.lock is verified before it reaches main,
+and a change that skipped training is stopped there, or, pushed to main anyway, by main.yml.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 
 from .act_harness import PR_NUMBER, REPOSITORY, TOKEN, Flow, git, open_flow
 from .conftest import copy_project, run
+from .test_pipeline import set_params
 
 pytestmark = pytest.mark.slow
 
@@ -108,6 +111,17 @@ def test_a_second_run_edits_the_same_comment_and_retrains_nothing(first_run, flo
     assert git("rev-parse", "tune", cwd=flow.origin) == bot_commit
 
 
+STALE = "verify-lock: dvc.lock does not match this commit: run 'make pipeline' and commit dvc.lock"
+
+
+def test_the_merge_queue_verifies_dvc_lock_on_the_merged_result(first_run, flow):
+    log = flow.merge_queue("tune", PR_NUMBER, "queue")
+
+    assert "Success - Main make verify-lock" in log
+    assert "verify-lock: dvc.lock matches the code, params and data: nothing would retrain" in log
+    assert "Train and report" not in log  # the pipeline job does not run in the queue
+
+
 def test_the_merge_is_verified_on_a_fresh_clone_of_main_pushed_and_registered(first_run, flow):
     """What main.yml does on GitHub after the merge button: a new runner, only origin and the remote."""
     merge = flow.merge("tune", PR_NUMBER)
@@ -120,3 +134,33 @@ def test_the_merge_is_verified_on_a_fresh_clone_of_main_pushed_and_registered(fi
     model_md5 = next(out["md5"] for out in lock["stages"]["train"]["outs"] if out["path"].endswith(".skops"))
     storage = flow.root / "dvc-storage"
     assert (storage / "files" / "md5" / model_md5[:2] / model_md5[2:]).is_file()
+
+
+@pytest.fixture(scope="module")
+def untrained_change(flow) -> str:
+    """A branch `hotfix` from main that changes a param and was never trained: dvc.lock is stale."""
+    author = flow.clone("hotfix-author")
+    git("checkout", "--quiet", "-b", "hotfix", "origin/main", cwd=author)
+    set_params(author, **{"model.hyperparameters.n_estimators": 60})
+    git("commit", "--quiet", "--no-verify", "-am", "More trees, untrained", cwd=author)
+    git("push", "--quiet", "origin", "hotfix", cwd=author, env=flow.env)
+    return git("rev-parse", "HEAD", cwd=author)
+
+
+def test_the_merge_queue_stops_a_stale_dvc_lock_and_so_does_main(flow, untrained_change):
+    """Queued, the untrained change fails its check; merged anyway (an admin bypassing the
+    queue), main.yml fails with the same message and registers nothing."""
+    number = PR_NUMBER + 2
+    tags_before = git("tag", "--list", "model@*", cwd=flow.origin).split()
+
+    queued = flow.merge_queue("hotfix", number, "queue-stale", succeeds=False)
+    merge = flow.merge("hotfix", number)
+    pushed = flow.push_to_main(merge, "main-stale", succeeds=False)
+
+    for log in (queued, pushed):
+        assert STALE in log
+        assert "'train'" in log  # the stage `dvc repro --dry` finds out of date
+    assert "Failure - Main make verify-lock" in queued
+    assert "Failure - Main No silent retraining (dvc.lock is what the pull request produced)" in pushed
+    assert "Register the model if it changed" not in pushed
+    assert git("tag", "--list", "model@*", cwd=flow.origin).split() == tags_before

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .act_harness import REPOSITORY, TOKEN, git, local_repository_args
+from .act_harness import REPOSITORY, TOKEN, git, keep_log, local_repository_args
 from .conftest import copy_project, project_env, run
 from .github_stand_in import GitHubApi, github_url_rewrite, serve
 
@@ -64,6 +64,7 @@ def act_retrain(loop_root: Path, env: dict[str, str], api_url: str, name: str, *
         cwd=checkout, env=env, check=False,
     )  # fmt: skip
     log = result.stdout + result.stderr
+    keep_log(f"retrain-{name}", log)
     assert result.returncode == 0, log[-8000:]
     return log
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .act_harness import local_repository_args
+from .act_harness import keep_log, local_repository_args
 from .conftest import SLUG, copy_project, project_env, run
 from .github_stand_in import github_url_rewrite
 from .test_remotes import S3_CREDENTIALS, s3_client, s3_endpoint  # noqa: F401 (the fixture)
@@ -38,6 +38,7 @@ def run_verify(checkout: Path, home: Path, env: dict[str, str], name: str, *secr
         cwd=checkout, env=env, check=False,
     )  # fmt: skip
     log = result.stdout + result.stderr
+    keep_log(f"s3-{name}", log)
     assert result.returncode == 0, log[-6000:]
     return log
 
