@@ -173,18 +173,21 @@ def test_deploy_fetches_the_model_from_the_release_and_publishes_it_verified(flo
 
 
 def test_deploy_builds_the_serving_image_of_the_bundle_and_pushes_its_version_and_stage(flow, deploy_run):
+    """Both deploys build: staging's (deploy.yml called by promote.yml), then prod's (a pushed tag)."""
     image = f"ghcr.io/{REPOSITORY}"
     calls = (flow.root / "docker-calls").read_text().splitlines()
 
-    assert len(calls) == 5, flow.logs["deploy"][-4000:]
-    build, login, password, *pushes = calls
-    assert build == (
-        f"docker build --build-arg BUNDLE=build/deploy/model-{VERSION}-prod "
-        f"--tag {image}:{VERSION} --tag {image}:prod ."
-    )
-    assert login.startswith("docker login ghcr.io --username ") and login.endswith(" --password-stdin")
-    assert password == f"stdin {TOKEN}"  # the workflow's token, on stdin, never on the command line
-    assert pushes == [f"docker push {image}:{VERSION}", f"docker push {image}:prod"]
+    assert len(calls) == 10, flow.logs["deploy"][-4000:]
+    for stage, (build, login, password, *pushes) in zip(
+        ("staging", "prod"), (calls[:5], calls[5:]), strict=True
+    ):
+        assert build == (
+            f"docker build --build-arg BUNDLE=build/deploy/model-{VERSION}-{stage} "
+            f"--tag {image}:{VERSION} --tag {image}:{stage} ."
+        )
+        assert login.startswith("docker login ghcr.io --username ") and login.endswith(" --password-stdin")
+        assert password == f"stdin {TOKEN}"  # the workflow's token, on stdin, never on the command line
+        assert pushes == [f"docker push {image}:{VERSION}", f"docker push {image}:{stage}"]
 
 
 def test_a_tampered_release_asset_is_refused_and_nothing_is_published(flow, main_run, deploy_run):
