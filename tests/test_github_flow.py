@@ -178,8 +178,8 @@ def test_deploy_builds_the_serving_image_of_the_bundle_and_pushes_its_version_an
     calls = (flow.root / "docker-calls").read_text().splitlines()
 
     assert len(calls) == 10, flow.logs["deploy"][-4000:]
-    for stage, (build, login, password, *pushes) in zip(
-        ("staging", "prod"), (calls[:5], calls[5:]), strict=True
+    for stage, sequence in zip(("staging", "prod"), (calls[:5], calls[5:]), strict=True):
+        build, login, password, *pushes = sequence
     ):
         assert build == (
             f"docker build --build-arg BUNDLE=build/deploy/model-{VERSION}-{stage} "
