@@ -180,7 +180,6 @@ def test_deploy_builds_the_serving_image_of_the_bundle_and_pushes_its_version_an
     assert len(calls) == 10, flow.logs["deploy"][-4000:]
     for stage, sequence in zip(("staging", "prod"), (calls[:5], calls[5:]), strict=True):
         build, login, password, *pushes = sequence
-    ):
         assert build == (
             f"docker build --build-arg BUNDLE=build/deploy/model-{VERSION}-{stage} "
             f"--tag {image}:{VERSION} --tag {image}:{stage} ."
