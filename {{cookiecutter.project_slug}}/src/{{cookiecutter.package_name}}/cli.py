@@ -63,6 +63,11 @@ COMMANDS = {
     ),
     "serve": ("serving.server", "Serve a stage's verified model (or the working copy's) over HTTP."),
     "predict": ("serving.batch", "Score a CSV in chunks, each checked against schema.yaml."),
+    "rollout-report": (
+        "serving.rollout_report",
+        "Compare a rollout's candidate with its primary from the prediction log; give a verdict.",
+    ),
+    "rollout": ("registry.rollout", "Finish a stage's rollout; tell a running server to reload its slots."),
     "adopt": (
         "data.adopt",
         "Point the project at a dataset: params.yaml's data and model tests, schema.yaml.",
@@ -84,6 +89,8 @@ WITH_ARGUMENTS = {
     "github",
     "serve",
     "predict",
+    "rollout-report",
+    "rollout",
     "adopt",
     "add-data",
     "join-labels",

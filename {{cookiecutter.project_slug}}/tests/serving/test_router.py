@@ -113,4 +113,4 @@ def test_recreate_has_one_version_and_refuses_switching(setup):
 
 def test_a_two_version_strategy_without_a_candidate_says_what_to_set(setup):
     with pytest.raises(PipelineError, match=r"set serving\.candidate"):
-        Router("canary", setup.model)
+        Router("blue-green", setup.model)

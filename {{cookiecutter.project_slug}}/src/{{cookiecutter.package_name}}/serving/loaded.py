@@ -102,9 +102,14 @@ def current_tag(stage: str) -> str:
 
 def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
     """A stage's current version, fetched and md5-verified as `make deploy` does, bundled under root."""
+    return load_tag(current_tag(stage), root)
+
+
+def load_tag(tag: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
+    """The version a stage tag assigned, fetched and md5-verified as `make deploy` does."""
     from ..registry.deploy import build_bundle, read_tag
 
-    assigned = read_tag(current_tag(stage))
+    assigned = read_tag(tag)
     archive = build_bundle(assigned, root)
     bundle = archive.parent / archive.name.removesuffix(".tar.gz")
     metadata = json.loads((bundle / "metadata.json").read_text(encoding="utf-8"))
