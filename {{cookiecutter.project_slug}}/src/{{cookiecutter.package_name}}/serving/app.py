@@ -325,7 +325,7 @@ def create_app(service: Service) -> FastAPI:
 
     @app.post("/router/reload")
     def reload(request: Request) -> Response:
-        """Load the slots the registry now says (after a promotion, rollout-finish or rollback)."""
+        """Load the slots that params.yaml's serving section and the registry say now."""
         return router_change(request, lambda: reload_router(service))
 
     def router_change(request: Request, change: Callable[[], object]) -> Response:
@@ -361,7 +361,7 @@ def show_slots(service: Service) -> None:
 
 
 def reload_router(service: Service) -> None:
-    """Swap in a router built from the registry; requests under way finish on the old one."""
+    """Swap in a router built anew; requests under way finish on the old one."""
     if service.reload is None:
         raise PipelineError("this server serves the working copy (STAGE=local): nothing to reload")
     service.router = service.reload()

@@ -9,7 +9,7 @@ import argparse
 import threading
 from collections.abc import Callable
 
-from ..config import ROLLING, Params, load_params
+from ..config import ROLLING, Params, ServingParams, load_params
 from ..data.schema import Schema, load_schema
 from ..errors import PipelineError
 from ..registry.policy import Event, rollout_state
@@ -42,14 +42,13 @@ def rollout_tags(stage: str) -> tuple[Event, Event | None]:
     return rollout.primary, rollout.candidate
 
 
-def router_loader(params: Params, stage: str) -> Callable[[], Router]:
-    """Build the router the strategy and the registry ask for now; versions in use are kept loaded.
+def router_loader(params: Params, stage: str) -> Callable[[ServingParams], Router]:
+    """Build the router a serving section and the registry ask for now; versions in use stay loaded.
 
     A served stage under canary, ab or shadow with no serving.candidate takes its two versions
     from its rollout (the promoted candidate, and the primary it may replace); otherwise the
     stage's current version is stable and serving.candidate names the other one.
     """
-    settings = params.serving
     loaded: dict[str, LoadedModel] = {}
     lock = threading.Lock()
 
@@ -61,7 +60,7 @@ def router_loader(params: Params, stage: str) -> Callable[[], Router]:
     def by_tag(event: Event) -> LoadedModel:
         return load(event.version, lambda: load_tag(event.tag))
 
-    def slots() -> tuple[LoadedModel, LoadedModel | None]:
+    def slots(settings: ServingParams) -> tuple[LoadedModel, LoadedModel | None]:
         if stage != "local" and settings.strategy in ROLLING and not settings.candidate:
             primary, pending = rollout_tags(stage)
             return by_tag(primary), by_tag(pending) if pending else None
@@ -79,9 +78,9 @@ def router_loader(params: Params, stage: str) -> Callable[[], Router]:
         tag = current_tag(name)
         return load(tag, lambda: load_tag(tag))
 
-    def build() -> Router:
+    def build(settings: ServingParams) -> Router:
         with lock:
-            stable, candidate = slots()
+            stable, candidate = slots(settings)
             kept = {key: model for key, model in loaded.items() if model in (stable, candidate)}
             loaded.clear()
             loaded.update(kept)
@@ -94,7 +93,7 @@ def build_service(params: Params, stage: str, log: bool = True) -> Service:
     """Load the version(s) the strategy needs, the checks, the metrics and the log."""
     settings = params.serving
     load_router = router_loader(params, stage)
-    router = load_router()
+    router = load_router(settings)
     schema = load_schema(params.paths.data_schema)
     features = [feature for model in router.models for feature in model.features]
     checks = RequestChecks(schema, features, params.data.drop_columns, params.data.target)
@@ -110,7 +109,13 @@ def build_service(params: Params, stage: str, log: bool = True) -> Service:
         else None
     )
     return Service(
-        router, checks, settings, metrics, prediction_log, reload=None if stage == "local" else load_router
+        router,
+        checks,
+        settings,
+        metrics,
+        prediction_log,
+        # A reload reads params.yaml's serving section again: strategy, candidate and shares.
+        reload=None if stage == "local" else lambda: load_router(load_params().serving),
     )
 
 
