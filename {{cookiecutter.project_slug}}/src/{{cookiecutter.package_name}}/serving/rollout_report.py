@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -249,8 +250,8 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def stage_versions(stage: str) -> tuple[str, str]:
-    """The versions a stage is rolling out between, from the registry."""
+def stage_rollout(stage: str) -> tuple[str, str, datetime]:
+    """The versions a stage is rolling out between, from the registry, and when the rollout began."""
     from ..registry.policy import rollout_state  # GTO: only when a stage is named
     from ..registry.versions import registry_events
 
@@ -258,7 +259,7 @@ def stage_versions(stage: str) -> tuple[str, str]:
     if rollout is None or rollout.candidate is None:
         held = rollout.primary.version if rollout else "nothing"
         raise PipelineError(f"{stage} has no rollout in progress: it holds {held} alone")
-    return rollout.primary.version, rollout.candidate.version
+    return rollout.primary.version, rollout.candidate.version, rollout.candidate.timestamp
 
 
 def parser() -> argparse.ArgumentParser:
@@ -275,7 +276,11 @@ def main(argv: list[str]) -> None:
     arguments = parser().parse_args(argv)
     params = load_params()
     entries = read_entries(params.serving.log_dir)
-    primary, candidate = stage_versions(arguments.stage) if arguments.stage else versions_from_log(entries)
+    if arguments.stage:  # only the traffic since the promotion: the same versions may have met before
+        primary, candidate, began = stage_rollout(arguments.stage)
+        entries = [entry for entry in entries if datetime.fromisoformat(entry["time"]) >= began]
+    else:
+        primary, candidate = versions_from_log(entries)
     report = {"stage": arguments.stage, **compare(params, entries, primary, candidate)}
     directory = params.serving.rollout.report
     with atomic_paths(directory / "rollout.json", directory / "rollout.md") as (as_json, as_markdown):
