@@ -136,3 +136,14 @@ def test_a_rolling_strategy_with_no_rollout_in_progress_serves_the_primary_alone
     router = Router("canary", setup.model, None, canary_share=0.5)
 
     assert {router.route(f"k{number}").answer.version for number in range(50)} == {"v1.0.0"}
+
+
+def test_only_this_machine_may_steer_the_router(setup, candidate):
+    served = service(setup, "blue-green", candidate, log=False)
+
+    refused = client(served, address="192.0.2.7").post("/router/switch")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "the router is controlled from the server's own machine"}
+    assert client(served).get("/router").json()["live"] == "stable"
+    assert client(served, address="::1").post("/router/switch").json()["live"] == "candidate"

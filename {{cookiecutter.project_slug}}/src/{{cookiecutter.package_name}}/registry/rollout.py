@@ -19,7 +19,6 @@ from pathlib import Path
 from ..config import load_params
 from ..errors import PipelineError
 from .policy import explain, override_reason, rollout_state, rollout_violations
-from .versions import assign, known_stages, overridden_note, registry_events
 
 FINISH = "Finish rollout"
 REPORT_FILE = "rollout.json"
@@ -28,6 +27,8 @@ RELOAD_SECONDS = 120  # loading a version fetches and verifies its model first
 
 def finish(stage: str, report_dir: Path, override: str | None) -> str:
     """Make the stage's candidate its primary, if its rollout report passed; return the version."""
+    from .versions import assign, known_stages, overridden_note, registry_events  # GTO: not for `reload`
+
     known_stages(stage)
     events = registry_events()
     rollout = rollout_state(events, stage)
