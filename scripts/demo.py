@@ -74,6 +74,7 @@ def serve_canary(project: Path) -> None:
     """Start `make serve STAGE=staging`, send requests, show the split and the report; always stop it."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the server
     log = project.parent / "serve.log"
     print(f"$ make serve STAGE=staging PORT={port} > {log.name} &", flush=True)
     with log.open("w") as output:
