@@ -27,6 +27,7 @@ from ..config import Params, RolloutParams, load_params
 from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_paths, json_text, markdown_code, markdown_table
+from ..registry.rollout import REPORT_FILE
 
 ANSWERING = ("stable", "candidate")
 
@@ -283,8 +284,9 @@ def main(argv: list[str]) -> None:
         primary, candidate = versions_from_log(entries)
     report = {"stage": arguments.stage, **compare(params, entries, primary, candidate)}
     directory = params.serving.rollout.report
-    with atomic_paths(directory / "rollout.json", directory / "rollout.md") as (as_json, as_markdown):
+    written = directory / REPORT_FILE
+    with atomic_paths(written, written.with_suffix(".md")) as (as_json, as_markdown):
         as_json.write_text(json_text(report), encoding="utf-8")
         as_markdown.write_text(markdown(report), encoding="utf-8")
     print(markdown(report), end="")
-    print(f"rollout-report: {report['verdict']}: {directory / 'rollout.md'} and rollout.json")
+    print(f"rollout-report: {report['verdict']}: {written.with_suffix('.md')} and {written.name}")
