@@ -176,7 +176,10 @@ class RolloutParams(Section):
         default=2.0, gt=0, description="Candidate's p99 latency over the primary's, at most."
     )
     max_input_drift: float = Field(
-        default=0.2, ge=0, le=1, description="Largest per-column distance between the two versions' inputs."
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Largest per-column distance between the two versions' inputs, beyond sampling noise.",
     )
 
 

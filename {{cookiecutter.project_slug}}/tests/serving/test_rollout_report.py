@@ -90,3 +90,17 @@ def test_without_a_stage_the_log_names_the_versions(setup):
     log = entries(setup, "v1", "stable", ["high"]) + entries(setup, "v3", "candidate", ["low"], start=1)
 
     assert versions_from_log(log) == ("v1", "v3")
+
+
+def test_inputs_unlike_the_primarys_fail_the_drift_check(setup):
+    log = entries(setup, "v1", "stable", ["high", "low"] * 60) + entries(
+        setup, "v2", "candidate", ["high", "low"] * 30, start=120
+    )
+    for entry in log[120:]:
+        entry["inputs"] = [{**row, "count": row["count"] + 20} for row in entry["inputs"]]
+
+    report = compare(setup.params, log, "v1", "v2")
+
+    assert failed(report) == ["input drift beyond noise"]
+    assert next(iter(report["input_drift"].items())) == ("count", 1.0)
+    assert 0 < report["input_drift_noise"] < 0.3

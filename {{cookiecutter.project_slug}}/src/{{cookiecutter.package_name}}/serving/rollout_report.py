@@ -7,6 +7,8 @@ class shares, or for regression the difference of mean predictions in the primar
 deviations. Input drift between their traffic, per column: the Kolmogorov-Smirnov statistic for
 numbers, the total variation distance for categories; plain distances in [0, 1], cheap on a
 log's rows (Evidently's reports are `make monitor`'s). Sensitive and unique columns are skipped.
+Two samples differ by chance, the more so the smaller they are: the check is on the largest
+distance less that noise (the two-sample KS test's 1% critical value for the two row counts).
 The verdict passes when every check keeps serving.rollout's thresholds: `make rollout-finish`
 needs it before the candidate becomes primary (registry/policy.py).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +33,7 @@ from ..outputs import atomic_paths, json_text, markdown_code, markdown_table
 from ..registry.rollout import REPORT_FILE
 
 ANSWERING = ("stable", "candidate")
+KS_ONE_PERCENT = 1.628  # c(0.01) of the two-sample Kolmogorov-Smirnov test
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,13 @@ def input_drift(params: Params, primary: Side, candidate: Side) -> dict[str, flo
     return drift
 
 
+def sampling_noise(rows: int, other_rows: int) -> float:
+    """The distance two samples of these sizes from one distribution exceed only 1% of the time."""
+    if not rows or not other_rows:
+        return 1.0
+    return KS_ONE_PERCENT * math.sqrt((rows + other_rows) / (rows * other_rows))
+
+
 def check(name: str, value: float | None, bound: float, at_least: bool = False) -> dict[str, Any]:
     passed = value is not None and (value >= bound if at_least else value <= bound)
     return {"name": name, "value": value, "bound": bound, "at_least": at_least, "passed": passed}
@@ -185,6 +196,8 @@ def compare(params: Params, entries: list[dict[str, Any]], primary: str, candida
     )
     drift = input_drift(params, first, second) if first.entries and second.entries else {}
     ratio = two["p99_ms"] / one["p99_ms"] if one["p99_ms"] and two["p99_ms"] is not None else None
+    noise = sampling_noise(one["rows"], two["rows"])
+    beyond_noise = max(max(drift.values(), default=0.0) - noise, 0.0)
     checks = [
         check("requests", min(one["requests"], two["requests"]), limits.min_requests, at_least=True),
         check(measure, closeness, limits.min_agreement, at_least=True)
@@ -192,7 +205,7 @@ def compare(params: Params, entries: list[dict[str, Any]], primary: str, candida
         else check(measure, closeness, limits.max_prediction_shift),
         check("error rate", two["error_rate"], limits.max_error_rate),
         check("p99 latency ratio", ratio, limits.max_latency_ratio),
-        check("input drift", max(drift.values(), default=0.0), limits.max_input_drift),
+        check("input drift beyond noise", beyond_noise, limits.max_input_drift),
     ]
     return {
         "primary": one,
@@ -200,6 +213,7 @@ def compare(params: Params, entries: list[dict[str, Any]], primary: str, candida
         "compared_on": basis,
         "checks": checks,
         "input_drift": dict(sorted(drift.items(), key=lambda item: -item[1])),
+        "input_drift_noise": noise,
         "verdict": "pass" if all(entry["passed"] for entry in checks) else "fail",
     }
 
@@ -247,6 +261,8 @@ def markdown(report: dict[str, Any]) -> str:
     drift = report["input_drift"]
     if drift:
         rows = [[markdown_code(column), shown(value)] for column, value in drift.items()]
+        noise = shown(report["input_drift_noise"])
+        lines.append(f"Input drift per column; {noise} is sampling noise at these row counts.\n")
         lines.append(markdown_table(["input column", "distance (KS or TVD)"], rows))
     return "\n".join(lines)
 
