@@ -1,18 +1,31 @@
 """`make demo`: generate a project with default answers and walk through its whole loop.
 
 Set up, train, open a pull request that changes a parameter (and show the comment CI would
-post on it), merge it, register the model, promote it to staging. GitHub's side is played by
+post on it), merge it, register the model, promote it to staging as a canary beside the first
+version, serve it (a bad request, the canary split) and report on the rollout. GitHub's side is played by
 a bare repository on disk as `origin`, and the DVC remote is a directory beside it.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
@@ -46,6 +59,102 @@ def change_param(params: Path, key: str, old: str, new: str) -> None:
     text = params.read_text()
     params.write_text(re.sub(rf"(\n\s+{key}: ){old}\n", rf"\g<1>{new}\n", text, count=1))
     print(f"# params.yaml: {key} {old} -> {new}")
+
+
+def set_serving(params: Path, **values: str) -> None:
+    """Edit keys of params.yaml's serving section in place, keeping its comments."""
+    text = params.read_text()
+    for key, value in values.items():
+        text = re.sub(rf"(?m)^(  {key}: )\S+", rf"\g<1>{value}", text, count=1)
+        print(f"# params.yaml: serving.{key} -> {value}")
+    params.write_text(text)
+
+
+def serve_canary(project: Path) -> None:
+    """Start `make serve STAGE=staging`, send requests, show the split and the report; always stop it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the server
+    log = project.parent / "serve.log"
+    print(f"$ make serve STAGE=staging PORT={port} > {log.name} &", flush=True)
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            ["make", "serve", "STAGE=staging", f"PORT={port}"],
+            cwd=project,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_ready(server, base)
+        print(
+            "".join(line for line in log.read_text().splitlines(keepends=True) if line.startswith("serve:"))
+        )
+        rows = test_rows(project)
+        show_request(base, rows[:2], "two good rows")
+        show_request(base, [{**rows[0], "contract": "weekly"}], "one bad row")
+        with ThreadPoolExecutor(4) as pool:
+            versions = Counter(pool.map(lambda row: post(base, [row])[1]["model_version"], rows * 3))
+        split = ", ".join(f"{version} answered {count}" for version, count in sorted(versions.items()))
+        print(f"# {sum(versions.values())} requests, serving.canary_share 0.3: {split}", flush=True)
+        run("make", "rollout-report", "STAGE=staging", cwd=project)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        print("# the server is stopped", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_ready(server: subprocess.Popen, base: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"make serve exited {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/v2/health/ready", timeout=5):  # 127.0.0.1 only
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"the server was not ready within {seconds} s")
+
+
+def test_rows(project: Path) -> list[dict[str, Any]]:
+    """The test set's first rows as JSON records, typed as schema.yaml says, without the target."""
+    columns = yaml.safe_load((project / "schema.yaml").read_text())["columns"]
+    target = yaml.safe_load((project / "params.yaml").read_text())["data"]["target"]
+    typed = {"integer": lambda text: int(float(text)), "number": float, "string": str}
+    with (project / "data" / "processed" / "test.csv").open() as source:
+        lines = list(csv.DictReader(source))[:100]
+    return [
+        {
+            name: None if value == "" else typed[columns[name]["dtype"]](value)
+            for name, value in line.items()
+            if name != target
+        }
+        for line in lines
+    ]
+
+
+def post(base: str, rows: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{base}/predict", data=json.dumps(rows).encode(), headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:  # 127.0.0.1 only
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def show_request(base: str, rows: list[dict[str, Any]], what: str) -> None:
+    print(f"$ curl -X POST {base}/predict -d '<{what}>'", flush=True)
+    status, body = post(base, rows)
+    print(f"HTTP {status} {json.dumps(body)}", flush=True)
 
 
 def main(demo_dir: Path) -> None:
@@ -115,9 +224,16 @@ def main(demo_dir: Path) -> None:
     run("make", "setup", "verify-lock", cwd=fresh)
     run("make", "register", cwd=project)
 
+    step("Serve staging as a canary: the first version holds it, the next one promoted is its candidate")
+    set_serving(project / "params.yaml", strategy="canary", canary_share="0.3")
+    run("make", "promote", "VERSION=v0.1.0", "STAGE=staging", cwd=project)
+
     step("Promote the new version to staging, and show the registry")
     run("make", "promote", "VERSION=v0.2.0", "STAGE=staging", cwd=project)
     run("make", "registry", cwd=project)
+
+    step("Serve staging: a few requests (one bad), the canary split, the rollout report")
+    serve_canary(project)
 
     print(f"\nThe project is in {project}. Open its README.md for the daily loop.")
 

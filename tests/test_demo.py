@@ -29,6 +29,13 @@ def test_make_demo_walks_from_generation_to_a_promoted_model(tmp_path):
     registry = section(output, "Promote the new version to staging, and show the registry")
     assert "v0.2.0" in registry
     assert "staging" in registry
+    served = section(output, "Serve staging: a few requests (one bad)")
+    assert "serve: candidate: model v0.2.0" in served
+    assert "HTTP 200" in served
+    assert "HTTP 400" in served and "contract" in served
+    assert "v0.1.0 answered" in served and "v0.2.0 answered" in served
+    assert "# Rollout: `v0.2.0` against `v0.1.0`" in served
+    assert "the server is stopped" in served
     tags = run("git", "tag", "--list", cwd=demo_dir / "origin.git").stdout.split()
     assert {"model@v0.1.0", "model@v0.2.0"} <= set(tags)
     assert any(tag.startswith("model#staging#") for tag in tags)

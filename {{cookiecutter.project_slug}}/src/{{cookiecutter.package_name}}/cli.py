@@ -67,6 +67,11 @@ COMMANDS = {
         "serving.kserve",
         "Write a KServe InferenceService per stage, running the serving image of its version.",
     ),
+    "rollout-report": (
+        "serving.rollout_report",
+        "Compare a rollout's candidate with its primary from the prediction log; give a verdict.",
+    ),
+    "rollout": ("registry.rollout", "Finish a stage's rollout; tell a running server to reload its slots."),
     "adopt": (
         "data.adopt",
         "Point the project at a dataset: params.yaml's data and model tests, schema.yaml.",
@@ -93,6 +98,8 @@ WITH_ARGUMENTS = {
     "serve",
     "predict",
     "manifests",
+    "rollout-report",
+    "rollout",
     "adopt",
     "add-data",
     "join-labels",

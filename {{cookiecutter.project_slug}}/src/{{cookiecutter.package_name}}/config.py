@@ -149,7 +149,38 @@ class ModelTestsParams(Section):
     slices: SliceGate | None = None
 
 
-Strategy = Literal["recreate", "blue-green", "canary", "shadow"]
+Strategy = Literal["recreate", "blue-green", "canary", "shadow", "ab"]
+# Strategies under which a promotion is a rollout: the new version is a candidate until finished.
+ROLLING = ("canary", "ab", "shadow")
+
+
+class RolloutParams(Section):
+    """`make rollout-report`: what the candidate must show before `make rollout-finish` makes it primary."""
+
+    report: Path = Field(default=Path("reports/rollout"), description="Where rollout.md and rollout.json go.")
+    min_requests: int = Field(
+        default=50, ge=1, description="Fewest requests each version must have answered."
+    )
+    min_agreement: float = Field(
+        default=0.9, ge=0, le=1, description="Classification: share of predictions the two versions agree on."
+    )
+    max_prediction_shift: float = Field(
+        default=0.25,
+        ge=0,
+        description="Regression: prediction difference, in the primary's standard deviations.",
+    )
+    max_error_rate: float = Field(
+        default=0.01, ge=0, le=1, description="Candidate's share of failed requests."
+    )
+    max_latency_ratio: float = Field(
+        default=2.0, gt=0, description="Candidate's p99 latency over the primary's, at most."
+    )
+    max_input_drift: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Largest per-column distance between the two versions' inputs, beyond sampling noise.",
+    )
 
 
 class ServingParams(Section):
@@ -158,10 +189,13 @@ class ServingParams(Section):
     strategy: Strategy = Field(
         default="recreate",
         description="recreate: one version; blue-green: two slots, one answers; canary: a share of "
-        "traffic to the candidate; shadow: the candidate scores a copy and never answers.",
+        "traffic to the candidate; shadow: the candidate scores a copy and never answers; "
+        "ab: requests split by key between two variants.",
     )
     candidate: str | None = Field(
-        default=None, description="Where the second version comes from: a stage (staging) or `local`."
+        default=None,
+        description="Where the second version comes from: a stage (staging) or `local`; unset, a "
+        "served stage's promotion still rolling out (canary, ab, shadow).",
     )
     canary_share: float = Field(
         default=0.1, ge=0, le=1, description="Share of requests the candidate answers."
@@ -171,6 +205,10 @@ class ServingParams(Section):
         min_length=1,
         description="Requests with the same value meet the same version.",
     )
+    ab_share: float = Field(
+        default=0.5, ge=0, le=1, description="ab: share of keys variant B (the candidate) gets."
+    )
+    rollout: RolloutParams = RolloutParams()
     max_rows: int = Field(default=10_000, ge=1, description="Most rows one request may carry.")
     max_bytes: int = Field(default=5_000_000, ge=1, description="Largest request body, in bytes.")
     log_dir: Path = Field(default=Path("logs/predictions"), description="Daily JSON-lines prediction logs.")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 
 import pytest
 
-from {{ cookiecutter.package_name }}.registry.policy import Event, Results, override_reason, violations
+from {{ cookiecutter.package_name }}.registry.policy import (
+    Event,
+    Results,
+    override_reason,
+    rollout_state,
+    rollout_violations,
+    violations,
+)
 
 START = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 STAGES = ["dev", "staging", "prod"]
@@ -129,3 +137,57 @@ def test_missing_model_tests_are_refused():
 )
 def test_the_override_is_a_line_of_the_tag_message_with_a_reason(message, reason):
     assert override_reason(message) == reason
+
+
+def assigned(counter: int, version: str, message: str) -> Event:
+    return dataclasses.replace(event(counter, "assignment", version, "prod"), message=message)
+
+
+def test_a_promotion_rolls_out_until_finished_or_rolled_back():
+    promoted = [
+        assigned(1, "v0.1.0", "Promote v0.1.0 to prod"),
+        assigned(2, "v0.2.0", "Promote v0.2.0 to prod"),
+    ]
+    rolling = rollout_state(promoted, "prod")
+    finished = rollout_state([*promoted, assigned(3, "v0.2.0", "Finish rollout of v0.2.0")], "prod")
+    rolled_back = rollout_state([*promoted, assigned(3, "v0.1.0", "Roll back prod")], "prod")
+
+    assert (rolling.primary.version, rolling.candidate.version) == ("v0.1.0", "v0.2.0")
+    assert (finished.primary.version, finished.candidate) == ("v0.2.0", None)
+    assert (rolled_back.primary.version, rolled_back.candidate) == ("v0.1.0", None)
+    assert rollout_state(promoted[:1], "prod").candidate is None
+    assert rollout_state(promoted, "staging") is None
+
+
+@pytest.mark.parametrize(
+    ("report", "reason"),
+    [
+        (None, "no rollout report at r.json"),
+        ("{", "r.json is not a rollout report"),
+        (("v0.1.0", "v0.3.0", "pass"), "compares v0.3.0 with v0.1.0, not v0.2.0"),
+        (("v0.1.0", "v0.2.0", "fail"), "the rollout report of v0.2.0 failed (error rate)"),
+    ],
+)
+def test_finishing_a_rollout_needs_a_passing_report_of_its_two_versions(report, reason):
+    rolling = rollout_state(
+        [assigned(1, "v0.1.0", "Promote v0.1.0"), assigned(2, "v0.2.0", "Promote v0.2.0")], "prod"
+    )
+    if isinstance(report, tuple):
+        primary, candidate, verdict = report
+        checks = [{"name": "error rate", "passed": False}, {"name": "requests", "passed": True}]
+        versions = {"primary": {"version": primary}, "candidate": {"version": candidate}}
+        report = json.dumps({**versions, "verdict": verdict, "checks": checks})
+
+    [found] = rollout_violations(report, "r.json", rolling)
+
+    assert reason in found.reason
+    assert found.overridable
+
+
+def test_a_passing_report_of_the_two_versions_lets_the_rollout_finish():
+    rolling = rollout_state(
+        [assigned(1, "v0.1.0", "Promote v0.1.0"), assigned(2, "v0.2.0", "Promote v0.2.0")], "prod"
+    )
+    report = {"primary": {"version": "v0.1.0"}, "candidate": {"version": "v0.2.0"}, "verdict": "pass"}
+
+    assert rollout_violations(json.dumps(report), "r.json", rolling) == []

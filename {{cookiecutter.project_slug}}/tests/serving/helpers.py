@@ -72,8 +72,9 @@ def service(
     return Service(router, checks, settings, metrics, prediction_log)
 
 
-def client(served: Service) -> TestClient:
-    return TestClient(create_app(served), raise_server_exceptions=False)
+def client(served: Service, address: str = "127.0.0.1") -> TestClient:
+    """A client calling from `address` (the router answers only loopback callers)."""
+    return TestClient(create_app(served), raise_server_exceptions=False, client=(address, 50_000))
 
 
 def records(frame: pd.DataFrame, rows: int = 3) -> list[dict[str, Any]]:

@@ -113,4 +113,37 @@ def test_recreate_has_one_version_and_refuses_switching(setup):
 
 def test_a_two_version_strategy_without_a_candidate_says_what_to_set(setup):
     with pytest.raises(PipelineError, match=r"set serving\.candidate"):
-        Router("canary", setup.model)
+        Router("blue-green", setup.model)
+
+
+def test_ab_splits_keys_between_the_variants_and_keeps_each_key_on_one(setup, candidate):
+    router = Router("ab", setup.model, candidate, ab_share=0.5)
+
+    chosen = {
+        f"visitor-{number}": router.route(f"visitor-{number}").answer.version for number in range(1_000)
+    }
+
+    assert abs(list(chosen.values()).count("v2.0.0") / 1_000 - 0.5) <= 0.05
+    assert all(router.route(key).answer.version == version for key, version in list(chosen.items())[:100])
+    assert router.state() == {
+        "strategy": "ab",
+        "slots": {"stable": "v1.0.0", "candidate": "v2.0.0"},
+        "ab_share": 0.5,
+    }
+
+
+def test_a_rolling_strategy_with_no_rollout_in_progress_serves_the_primary_alone(setup):
+    router = Router("canary", setup.model, None, canary_share=0.5)
+
+    assert {router.route(f"k{number}").answer.version for number in range(50)} == {"v1.0.0"}
+
+
+def test_only_this_machine_may_steer_the_router(setup, candidate):
+    served = service(setup, "blue-green", candidate, log=False)
+
+    refused = client(served, address="192.0.2.7").post("/router/switch")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "the router is controlled from the server's own machine"}
+    assert client(served).get("/router").json()["live"] == "stable"
+    assert client(served, address="::1").post("/router/switch").json()["live"] == "candidate"

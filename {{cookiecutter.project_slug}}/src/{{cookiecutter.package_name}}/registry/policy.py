@@ -12,6 +12,10 @@ assignment keeps the policy when:
 The last two may be overridden by a line `override: <reason>` in the tag message
 (`make promote ... OVERRIDE='reason'` writes it); deploy and `make history` show it.
 An unregistered version cannot be overridden: register it first.
+
+Under a rolling strategy (canary, ab, shadow) a promotion makes the new version the stage's
+candidate; it becomes primary only by `make rollout-finish`, which needs a passing rollout
+report comparing exactly those two versions (or an override with a reason).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from .artifact import ARTIFACT, committed_yaml, recorded_md5
 
 # The documented marker, on a line of its own in the tag message.
 OVERRIDE = re.compile(r"^override:[ \t]*(?P<reason>\S.*?)\s*$", re.MULTILINE)
+# How a promotion's tag message starts: under a rolling strategy, the start of a rollout.
+PROMOTE = "Promote"
 
 
 @dataclass(frozen=True)
@@ -219,3 +225,52 @@ def violations(
 def explain(violations_found: list[Violation]) -> str:
     """The reasons, one per line after the first."""
     return "\n  ".join(violation.reason for violation in violations_found)
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A stage's primary version and, while a promotion is rolling out, its candidate."""
+
+    stage: str
+    primary: Event
+    candidate: Event | None
+
+
+def rollout_state(events: list[Event], stage: str) -> Rollout | None:
+    """A promotion rolls out until its version is assigned again (finished) or another is (rolled back)."""
+    held = [event for event in events if event.kind == "assignment" and event.stage == stage]
+    if not held:
+        return None
+    last = held[-1]
+    if len(held) >= 2 and last.message.startswith(PROMOTE) and held[-2].version != last.version:
+        return Rollout(stage, held[-2], last)
+    return Rollout(stage, last, None)
+
+
+def rollout_violations(report: str | None, where: str, rollout: Rollout) -> list[Violation]:
+    """The candidate may take all the traffic once a rollout report of these two versions passed."""
+    candidate = rollout.candidate.version if rollout.candidate else rollout.primary.version
+    primary = rollout.primary.version
+    refresh = f"let the candidate serve, then run `make rollout-report STAGE={rollout.stage}`"
+    if report is None:
+        return [Violation("rollout report", f"no rollout report at {where}: {refresh}")]
+    try:
+        found = json.loads(report)
+        compared = (found["primary"]["version"], found["candidate"]["version"])
+        verdict = found["verdict"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        return [Violation("rollout report", f"{where} is not a rollout report ({error}): {refresh}")]
+    if compared != (primary, candidate):
+        return [
+            Violation(
+                "rollout report",
+                f"{where} compares {compared[1]} with {compared[0]}, "
+                f"not {candidate} with {primary}: {refresh}",
+            )
+        ]
+    if verdict != "pass":
+        failed = ", ".join(check["name"] for check in found.get("checks", []) if not check.get("passed"))
+        return [
+            Violation("rollout report", f"the rollout report of {candidate} failed ({failed}), see {where}")
+        ]
+    return []

@@ -19,11 +19,13 @@ from gto import api as gto
 from gto.base import BaseEvent
 from gto.exceptions import GTOException
 
+from ..config import ROLLING, load_params
 from ..errors import PipelineError
 from ..outputs import markdown_table
 from ..repo.git import git, has_remote, is_ancestor, push_tag, resolve
 from .artifact import ARTIFACT, artifact_path, recorded_md5
 from .policy import (
+    PROMOTE,
     Event,
     Violation,
     committed_results,
@@ -31,6 +33,7 @@ from .policy import (
     override_reason,
     registrations,
     results_violations,
+    rollout_state,
     violations,
 )
 
@@ -216,9 +219,10 @@ def promote(version: str, stage: str, override: str | None) -> None:
     if lineage and lineage[-1] == version:
         print(f"registry: {version} is already in {stage}: nothing to do")
         return
+    refuse_during_rollout(events, stage)
     commit = registered[version].commit
     found = violations(events, stages, version, stage, commit, committed_results(commit))
-    message = f"Promote {version} to {stage}"
+    message = f"{PROMOTE} {version} to {stage}"
     if found:
         fixed = [violation for violation in found if not violation.overridable]
         if fixed or not override:
@@ -229,6 +233,19 @@ def promote(version: str, stage: str, override: str | None) -> None:
     else:
         print(f"registry: model tests passed for {version} (read from {MODEL_TESTS_REPORT} at {commit[:7]})")
     assign(version, stage, message, events)
+
+
+def refuse_during_rollout(events: list[Event], stage: str) -> None:
+    """Under a rolling strategy a stage rolls out one candidate at a time."""
+    strategy = load_params().serving.strategy
+    rollout = rollout_state(events, stage)
+    if strategy in ROLLING and rollout is not None and rollout.candidate is not None:
+        raise PipelineError(
+            f"{stage} is rolling out {rollout.candidate.version} ({rollout.primary.version} is primary): "
+            f"finish it (`make rollout-finish STAGE={stage}`) "
+            f"or roll it back (`make rollback STAGE={stage}`) "
+            "before promoting another version"
+        )
 
 
 def overridden_note(reason: str, found: list[Violation]) -> str:

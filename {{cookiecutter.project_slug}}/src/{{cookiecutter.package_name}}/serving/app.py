@@ -6,6 +6,7 @@ a failure of the model is a 500 with the request id (the traceback stays in the 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -48,6 +49,8 @@ class Service:
     settings: ServingParams
     metrics: ServingMetrics
     log: PredictionLog | None = None
+    # Builds a new router from the registry: `/router/reload` after a promotion or a rollback.
+    reload: Callable[[], Router] | None = None
 
     def answer(
         self, frame: pd.DataFrame, request_id: str, key: str | None, endpoint: str
@@ -58,18 +61,38 @@ class Service:
         if not verdict.passed:
             raise InvalidRequestError(verdict.message(), verdict.hard)
         prepared = self.checks.prepare(frame)
-        route = self.router.route(key)
-        scored = score(route.answer, prepared)
+        route = self.router.route(key, request_id)
+        scored, seconds = self.timed(route.answer, route.role, prepared, frame, request_id, endpoint)
         self.metrics.outputs(route.answer, scored, route.role)
-        self.record(request_id, endpoint, route.answer, route.role, frame, scored)
+        self.record(request_id, endpoint, route.answer, route.role, frame, scored, seconds)
         return route, scored, prepared
+
+    def timed(
+        self,
+        model: LoadedModel,
+        role: str,
+        prepared: pd.DataFrame,
+        frame: pd.DataFrame,
+        request_id: str,
+        endpoint: str,
+    ) -> tuple[Scored, float]:
+        """Score and time it; a failure is logged against the version (the rollout report counts it)."""
+        started = time.perf_counter()
+        try:
+            scored = score(model, prepared)
+        except ModelError as error:
+            self.record(
+                request_id, endpoint, model, role, frame, None, time.perf_counter() - started, str(error)
+            )
+            raise
+        return scored, time.perf_counter() - started
 
     def shadow(
         self, model: LoadedModel, prepared: pd.DataFrame, answered: Scored, request_id: str, endpoint: str
     ) -> None:
         """Score a copy with the shadow after the answer went out; its result is only counted and logged."""
         try:
-            scored = score(model, prepared)
+            scored, seconds = self.timed(model, "shadow", prepared, prepared, request_id, endpoint)
         except ModelError:
             self.metrics.shadow_errors.labels(model.version).inc()
             return
@@ -77,7 +100,7 @@ class Service:
         differing = sum(a != b for a, b in zip(scored.predictions, answered.predictions, strict=True))
         if differing:
             self.metrics.shadow_disagreements.labels(model.version).inc(differing)
-        self.record(request_id, endpoint, model, "shadow", prepared, scored)
+        self.record(request_id, endpoint, model, "shadow", prepared, scored, seconds)
 
     def record(
         self,
@@ -86,15 +109,19 @@ class Service:
         model: LoadedModel,
         role: str,
         frame: pd.DataFrame,
-        scored: Scored,
+        scored: Scored | None,
+        seconds: float,
+        error: str | None = None,
     ) -> None:
         if self.log is None:
             return
         inputs = json.loads(frame.to_json(orient="records", double_precision=15))
-        outputs: dict[str, Any] = {"predictions": scored.predictions}
-        if scored.probabilities is not None:
+        outputs: dict[str, Any] = {}
+        if scored is not None:
+            outputs["predictions"] = scored.predictions
+        if scored is not None and scored.probabilities is not None:
             outputs["probabilities"] = scored.probabilities
-        self.log.record(request_id, endpoint, model.version, role, inputs, outputs)
+        self.log.record(request_id, endpoint, model.version, role, inputs, outputs, seconds * 1000, error)
 
 
 def score(model: LoadedModel, frame: pd.DataFrame) -> Scored:
@@ -287,22 +314,56 @@ def create_app(service: Service) -> FastAPI:
         return service.router.state()
 
     @app.post("/router/switch")
-    def switch() -> Response:
-        """Blue-green: make the other slot live."""
-        return router_change(service.router.switch)
+    def switch(request: Request) -> Response:
+        """Blue-green: make the other slot live (from this machine only)."""
+        return router_change(request, service.router.switch)
 
     @app.post("/router/rollback")
-    def rollback() -> Response:
-        """Blue-green: make the previously live slot live again."""
-        return router_change(service.router.rollback)
+    def rollback(request: Request) -> Response:
+        """Blue-green: make the previously live slot live again (from this machine only)."""
+        return router_change(request, service.router.rollback)
 
-    def router_change(change: Callable[[], str]) -> Response:
+    @app.post("/router/reload")
+    def reload(request: Request) -> Response:
+        """Load the slots that params.yaml's serving section and the registry say now."""
+        return router_change(request, lambda: reload_router(service))
+
+    def router_change(request: Request, change: Callable[[], object]) -> Response:
+        if not from_this_machine(request):
+            return JSONResponse(
+                {"error": "the router is controlled from the server's own machine"}, status_code=403
+            )
         try:
             change()
         except PipelineError as error:
             return JSONResponse({"error": str(error)}, status_code=409)
         return JSONResponse(service.router.state())
 
-    for name, model in service.router.slots.items():
-        metrics.model_info.labels(model.version, name).set(1)
+    show_slots(service)
     return app
+
+
+def from_this_machine(request: Request) -> bool:
+    """A caller on loopback (or a Unix socket, which has no address): only they may steer the router."""
+    if request.client is None:
+        return True
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
+def show_slots(service: Service) -> None:
+    """model_info: 1 for each version in a slot now, 0 for those that left."""
+    for sample in service.metrics.model_info.collect()[0].samples:
+        service.metrics.model_info.labels(**sample.labels).set(0)
+    for name, model in service.router.slots.items():
+        service.metrics.model_info.labels(model.version, name).set(1)
+
+
+def reload_router(service: Service) -> None:
+    """Swap in a router built anew; requests under way finish on the old one."""
+    if service.reload is None:
+        raise PipelineError("this server serves the working copy (STAGE=local): nothing to reload")
+    service.router = service.reload()
+    show_slots(service)

@@ -120,9 +120,14 @@ def load_bundle(bundle: Path, verified: str = "md5-checked") -> LoadedModel:
 
 def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
     """A stage's current version, fetched and md5-verified as `make deploy` does, bundled under root."""
+    return load_tag(current_tag(stage), root)
+
+
+def load_tag(tag: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
+    """The version a stage tag assigned, fetched and md5-verified as `make deploy` does."""
     from ..registry.deploy import build_bundle, read_tag
 
-    archive = build_bundle(read_tag(current_tag(stage)), root)
+    archive = build_bundle(read_tag(tag), root)
     return load_bundle(archive.parent / archive.name.removesuffix(".tar.gz"), "verified")
 
 

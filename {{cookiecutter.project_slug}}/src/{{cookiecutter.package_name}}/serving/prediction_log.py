@@ -63,8 +63,13 @@ class PredictionLog:
         role: str,
         inputs: list[dict[str, Any]],
         outputs: dict[str, Any],
+        latency_ms: float | None = None,
+        error: str | None = None,
     ) -> None:
-        """Queue one request's entry; never blocks (a full queue drops it)."""
+        """Queue one request's entry; never blocks (a full queue drops it).
+
+        `latency_ms` is the version's own scoring time; `error` says why it failed to score.
+        """
         now = datetime.now(UTC)
         entry = {
             "request_id": request_id,
@@ -74,7 +79,10 @@ class PredictionLog:
             "role": role,
             "inputs": [self.masked(row) for row in inputs],
             "outputs": outputs,
+            "latency_ms": None if latency_ms is None else round(latency_ms, 3),
         }
+        if error is not None:
+            entry["error"] = error
         try:
             self.entries.put_nowait(entry)
         except queue.Full:

@@ -1,10 +1,15 @@
-"""Which loaded version answers a request: recreate, blue-green, canary or shadow.
+"""Which loaded version answers a request: recreate, blue-green, canary, shadow or ab.
 
 - recreate: one version answers everything.
 - blue-green: two slots, one live; `switch()` makes the other live at once, `rollback()` undoes it.
 - canary: the candidate answers `canary_share` of requests; a request key (a header) always
   lands on the same version, because the choice is a hash of the key.
 - shadow: the stable version answers; the candidate scores a copy whose answer is never returned.
+- ab: keys split between variant A (stable) and B (the candidate) in `ab_share`; a request without
+  a key is split by its request id. The log's `role` says which variant answered, to compare them.
+
+Canary, shadow and ab without a candidate (a served stage with no rollout in progress) let the
+stable version answer everything; blue-green always needs both slots.
 """
 
 from __future__ import annotations
@@ -44,8 +49,9 @@ class Router:
         candidate: LoadedModel | None = None,
         canary_share: float = 0.0,
         rng: random.Random | None = None,
+        ab_share: float = 0.5,
     ):
-        if strategy != "recreate" and candidate is None:
+        if strategy == "blue-green" and candidate is None:
             raise PipelineError(
                 f"serving.strategy {strategy} needs a second version: set serving.candidate "
                 "to a stage (such as staging) or `local`"
@@ -53,6 +59,7 @@ class Router:
         self.strategy = strategy
         self.slots = {"stable": stable} | ({"candidate": candidate} if candidate is not None else {})
         self.canary_share = canary_share
+        self.ab_share = ab_share
         self.rng = rng or random.Random()  # noqa: S311 - traffic split, not security
         self.live, self.previous = "stable", "stable"
         self.lock = threading.Lock()
@@ -62,13 +69,18 @@ class Router:
         """Every loaded version, stable first."""
         return list(self.slots.values())
 
-    def route(self, key: str | None = None) -> Route:
+    def route(self, key: str | None = None, request_id: str = "") -> Route:
+        if "candidate" not in self.slots:
+            return Route(self.slots["stable"], "stable")
         if self.strategy == "blue-green":
             live = self.live  # one read: a switch in between cannot mix two versions
             return Route(self.slots[live], live)
         if self.strategy == "canary":
             place = bucket(key) if key else self.rng.random()
             chosen = "candidate" if place < self.canary_share else "stable"
+            return Route(self.slots[chosen], chosen)
+        if self.strategy == "ab":
+            chosen = "candidate" if bucket(key or request_id) < self.ab_share else "stable"
             return Route(self.slots[chosen], chosen)
         if self.strategy == "shadow":
             return Route(self.slots["stable"], "stable", shadow=self.slots["candidate"])
@@ -102,4 +114,6 @@ class Router:
             state["live"] = self.live
         if self.strategy == "canary":
             state["canary_share"] = self.canary_share
+        if self.strategy == "ab":
+            state["ab_share"] = self.ab_share
         return state

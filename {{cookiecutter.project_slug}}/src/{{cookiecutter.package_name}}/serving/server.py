@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 import argparse
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from ..config import Params, load_params
+from ..config import ROLLING, Params, ServingParams, load_params
 from ..data.schema import Schema, load_schema
+from ..errors import PipelineError
+from ..registry.policy import Event, rollout_state
 from .app import Service, create_app
 from .checks import RequestChecks
-from .loaded import load_source
+from .loaded import LoadedModel, current_tag, load_bundle, load_local, load_tag
 from .metrics import ServingMetrics
 from .prediction_log import PredictionLog
 from .router import Router
@@ -27,17 +31,89 @@ def prediction_buckets(schema: Schema, params: Params) -> tuple[float, ...] | No
     return tuple(round(rules.min + step * number, 6) for number in range(11))
 
 
-def build_service(params: Params, stage: str | Path, log: bool = True) -> Service:
-    """Load the version(s) the strategy needs, the checks, the metrics and the log.
+def rollout_tags(stage: str) -> tuple[Event, Event | None]:
+    """The assignments of a stage's primary and of its candidate while a promotion rolls out."""
+    from ..registry.versions import registry_events  # GTO: imported only when a stage is served
 
-    A bundle directory is served alone: in a container, KServe splits traffic between versions.
+    rollout = rollout_state(registry_events(), stage)
+    if rollout is None:
+        raise PipelineError(
+            f"no version has been assigned to {stage}: `make promote VERSION=... STAGE={stage}`"
+        )
+    return rollout.primary, rollout.candidate
+
+
+def router_loader(params: Params, stage: str) -> Callable[[ServingParams], Router]:
+    """Build the router a serving section and the registry ask for now; versions in use stay loaded.
+
+    A served stage under canary, ab or shadow with no serving.candidate takes its two versions
+    from its rollout (the promoted candidate, and the primary it may replace); otherwise the
+    stage's current version is stable and serving.candidate names the other one.
     """
+    loaded: dict[str, LoadedModel] = {}
+    lock = threading.Lock()
+
+    def load(key: str, loader: Callable[[], LoadedModel]) -> LoadedModel:
+        if key not in loaded:
+            loaded[key] = loader()
+        return loaded[key]
+
+    def by_tag(event: Event) -> LoadedModel:
+        return load(event.version, lambda: load_tag(event.tag))
+
+    def slots(settings: ServingParams) -> tuple[LoadedModel, LoadedModel | None]:
+        if stage != "local" and settings.strategy in ROLLING and not settings.candidate:
+            primary, pending = rollout_tags(stage)
+            return by_tag(primary), by_tag(pending) if pending else None
+        if settings.strategy != "recreate" and not settings.candidate:
+            raise PipelineError(
+                f"serving.strategy {settings.strategy} needs a second version: set serving.candidate "
+                "to a stage (such as staging) or `local`, or serve a stage (STAGE=prod)"
+            )
+        other = settings.candidate if settings.strategy != "recreate" else None
+        return source(stage), source(other) if other else None
+
+    def source(name: str) -> LoadedModel:
+        if name == "local":
+            return load(name, lambda: load_local(params))
+        tag = current_tag(name)
+        return load(tag, lambda: load_tag(tag))
+
+    def build(settings: ServingParams) -> Router:
+        with lock:
+            stable, candidate = slots(settings)
+            kept = {key: model for key, model in loaded.items() if model in (stable, candidate)}
+            loaded.clear()
+            loaded.update(kept)
+        return Router(settings.strategy, stable, candidate, settings.canary_share, ab_share=settings.ab_share)
+
+    return build
+
+
+def bundle_router(bundle: Path) -> Callable[[ServingParams], Router]:
+    """A bundle directory is served alone: in a container, KServe splits traffic between versions."""
+    model = load_bundle(bundle)
+    return lambda settings: Router("recreate", model, None, settings.canary_share)
+
+
+RouterLoader = Callable[[ServingParams], Router]
+
+
+def reloader(load_router: RouterLoader, stage: str | Path) -> Callable[[], Router] | None:
+    """A reload reads params.yaml's serving section again: strategy, candidate and shares.
+
+    The working copy's model and a bundle are served alone, with nothing to reload.
+    """
+    if stage == "local" or isinstance(stage, Path):
+        return None
+    return lambda: load_router(load_params().serving)
+
+
+def build_service(params: Params, stage: str | Path, log: bool = True) -> Service:
+    """Load the version(s) the strategy needs, the checks, the metrics and the log."""
     settings = params.serving
-    strategy = "recreate" if isinstance(stage, Path) else settings.strategy
-    stable = load_source(stage, params)
-    wanted = strategy != "recreate" and settings.candidate
-    candidate = load_source(settings.candidate, params) if wanted else None
-    router = Router(strategy, stable, candidate, settings.canary_share)
+    load_router = bundle_router(stage) if isinstance(stage, Path) else router_loader(params, stage)
+    router = load_router(settings)
     schema = load_schema(params.paths.data_schema)
     features = [feature for model in router.models for feature in model.features]
     checks = RequestChecks(schema, features, params.data.drop_columns, params.data.target)
@@ -52,7 +128,14 @@ def build_service(params: Params, stage: str | Path, log: bool = True) -> Servic
         if log
         else None
     )
-    return Service(router, checks, settings, metrics, prediction_log)
+    return Service(
+        router,
+        checks,
+        settings,
+        metrics,
+        prediction_log,
+        reload=reloader(load_router, stage),
+    )
 
 
 def parser() -> argparse.ArgumentParser:
