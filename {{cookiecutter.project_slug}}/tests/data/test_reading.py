@@ -55,11 +55,14 @@ def test_a_latin1_file_read_as_utf8_names_the_encoding_to_set(tmp_path, accented
     assert "set data.csv.encoding: latin-1 in params.yaml" in str(raised.value)
 
 
-def test_a_file_that_needs_another_separator_says_which(tmp_path, accented):
-    (tmp_path / "data.csv").write_text('a;b\n1;"x\n', encoding="utf-8")  # an unclosed quote
+def test_a_semicolon_file_with_decimal_commas_names_the_separator_to_set(tmp_path):
+    (tmp_path / "data.csv").write_text("size;colour\n2;red\n1,5;blue\n", encoding="utf-8")
 
-    with pytest.raises(PipelineError, match=r'it looks ";"-separated'):
-        parse_csv(tmp_path / "data.csv", "data.csv", CsvParams(separator="|"))
+    with pytest.raises(PipelineError) as raised:
+        parse_csv(tmp_path / "data.csv", "data.csv", CsvParams())
+
+    fix = 'it looks ";"-separated: set data.csv.separator: ";" in params.yaml'
+    assert str(raised.value).startswith(f"data.csv could not be read as CSV ({fix})")
 
 
 def test_an_unknown_encoding_is_refused_when_params_are_read():
@@ -68,6 +71,7 @@ def test_an_unknown_encoding_is_refused_when_params_are_read():
 
 
 def test_a_parquet_source_is_read_as_it_is(tmp_path, accented):
+    accented = accented.fillna({"colour": "none"})  # Parquet gives a missing text None, not NaN
     accented["ordered_on"] = pd.date_range("2024-01-01", periods=len(accented), freq="D")
     accented.to_parquet(tmp_path / "data.parquet", index=False)
 

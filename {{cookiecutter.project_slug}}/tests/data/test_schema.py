@@ -128,7 +128,8 @@ def test_a_date_column_is_a_datetime_with_soft_bounds_not_a_list_of_strings(fram
 
     rules = load_schema(params.paths.data_schema).columns["ordered_on"]
 
-    assert (rules.dtype, rules.min, rules.max, rules.allowed) == ("datetime", "2024-01-01", "2024-01-20", None)
+    bounds = (rules.dtype, rules.min, rules.max, rules.allowed)
+    assert bounds == ("datetime", "2024-01-01", "2024-01-20", None)
     assert rules.soft == ("min", "max")
 
 
@@ -147,7 +148,8 @@ def test_next_years_dates_warn_and_a_date_that_does_not_parse_fails(frame, param
 
 def test_a_datetime_bound_must_be_a_date(tmp_path):
     path = tmp_path / "schema.yaml"
-    path.write_text("dataset: {min_rows: 1}\ncolumns:\n  day: {dtype: datetime, min: 2024-01-01, max: soon}\n")
+    rules = "{dtype: datetime, min: 2024-01-01, max: soon}"  # an unquoted date is a YAML date
+    path.write_text("dataset: {min_rows: 1}\ncolumns:\n  day: " + rules + "\n")
 
     with pytest.raises(PipelineError, match=r"columns.day: .*max: a datetime column's bound is an ISO date"):
         load_schema(path)

@@ -130,7 +130,8 @@ def parse_csv(raw: Raw, source: str, options: CsvParams | None = None) -> pd.Dat
         raise not_decoded(source, options, error) from error
     except (pd.errors.ParserError, ValueError) as error:
         detected = detect(raw).separator
-        hint = f"; it looks {shown(detected)}-separated" if detected != options.separator else ""
+        fix = f"set data.csv.separator: {shown(detected)} in params.yaml"
+        hint = f" (it looks {shown(detected)}-separated: {fix})" if detected != options.separator else ""
         raise PipelineError(f"{source} could not be read as CSV{hint}: {error}") from error
 
 
