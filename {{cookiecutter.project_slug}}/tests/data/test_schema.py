@@ -117,14 +117,18 @@ def test_make_schema_warns_about_an_empty_column(frame, params, monkeypatch, cap
     assert params.paths.data_schema.exists()
 
 
-def dated(frame, start="2024-01-01"):
-    """The frame with an order date: 20 distinct days, few enough to have made a category list."""
-    days = pd.date_range(start, periods=20, freq="D").strftime("%Y-%m-%d")
+def dated(frame, start="2024-01-01", as_text=True):
+    """The frame with an order date: 20 distinct days, few enough to have made a category list;
+    as ISO text (a CSV) or as timestamps (a Parquet file)."""
+    days = pd.date_range(start, periods=20, freq="D")
+    days = days.strftime("%Y-%m-%d") if as_text else days
     return frame.assign(ordered_on=[days[i % 20] for i in range(len(frame))])
 
 
-def test_a_date_column_is_a_datetime_with_soft_bounds_not_a_list_of_strings(frame, params):
-    params.paths.data_schema.write_text(schema_text(infer_schema(dated(frame), params.data, params.task)))
+@pytest.mark.parametrize("as_text", [True, False], ids=["csv-text", "parquet-timestamps"])
+def test_a_date_column_is_a_datetime_with_soft_bounds_not_a_list_of_strings(frame, params, as_text):
+    inferred = infer_schema(dated(frame, as_text=as_text), params.data, params.task)
+    params.paths.data_schema.write_text(schema_text(inferred))
 
     rules = load_schema(params.paths.data_schema).columns["ordered_on"]
 
