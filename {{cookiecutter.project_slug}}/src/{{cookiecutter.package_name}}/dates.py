@@ -37,3 +37,11 @@ def is_date_column(values: pd.Series) -> bool:
 def date_text(stamp: pd.Timestamp) -> str:
     """A timestamp as schema.yaml writes it: the date alone when it is midnight."""
     return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+
+
+def as_iso_text(values: pd.Series) -> pd.Series:
+    """Timestamps as the ISO text a CSV holds (in UTC, the date alone when every time is midnight),
+    so that a table read from Parquet looks to every stage as it would from a CSV."""
+    stamps = as_timestamps(values)
+    dates_only = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+    return stamps.dt.strftime("%Y-%m-%d" if dates_only else "%Y-%m-%d %H:%M:%S").astype(object)

@@ -70,14 +70,18 @@ def test_an_unknown_encoding_is_refused_when_params_are_read():
         CsvParams(encoding="latin-9")
 
 
-def test_a_parquet_source_is_read_as_it_is(tmp_path, accented):
+def test_a_parquet_source_is_read_with_its_timestamps_as_iso_text(tmp_path, accented):
     accented = accented.fillna({"colour": "none"})  # Parquet gives a missing text None, not NaN
-    accented["ordered_on"] = pd.date_range("2024-01-01", periods=len(accented), freq="D")
-    accented.to_parquet(tmp_path / "data.parquet", index=False)
+    days = pd.Series(pd.date_range("2024-01-01", periods=len(accented), freq="D"))
+    stamped = accented.assign(ordered_on=days, paid_at=days + pd.Timedelta("9h30min"))
+    stamped.to_parquet(tmp_path / "data.parquet")
 
     ingested = ingest(DataParams(source=str(tmp_path / "data.parquet"), target="target"))
 
-    pd.testing.assert_frame_equal(ingested, accented.reset_index(drop=True))
+    expected = accented.assign(
+        ordered_on=days.dt.strftime("%Y-%m-%d"), paid_at=days.dt.strftime("%Y-%m-%d 09:30:00")
+    )
+    pd.testing.assert_frame_equal(ingested, expected.astype({"ordered_on": object, "paid_at": object}))
 
 
 def test_a_file_that_is_not_parquet_is_refused_in_one_line(tmp_path):

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from ..config import CsvParams
+from ..dates import as_iso_text
 from ..errors import PipelineError
 
 # Column separators a CSV may use, in the order a tie is broken.
@@ -158,10 +159,14 @@ def as_text(raw: Raw, source: str, options: CsvParams) -> pd.DataFrame:
 
 
 def parse_parquet(raw: Raw, source: str) -> pd.DataFrame:
+    """A Parquet file as a frame, its timestamps as ISO text: what the same table read from a CSV
+    holds, so that the schema, the model and drift see one thing whichever format it came in."""
     try:
-        return pd.read_parquet(opened(raw))
+        frame = pd.read_parquet(opened(raw))
     except (ImportError, OSError, ValueError) as error:
         raise PipelineError(f"{source} could not be read as Parquet: {error}") from error
+    stamps = [column for column in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[column])]
+    return frame.assign(**{str(column): as_iso_text(frame[column]) for column in stamps})
 
 
 def read_table_file(raw: Raw, source: str, options: CsvParams | None = None) -> pd.DataFrame:
