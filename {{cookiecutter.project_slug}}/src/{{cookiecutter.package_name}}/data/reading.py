@@ -104,9 +104,7 @@ def one_column_fix(frame: pd.DataFrame, options: CsvParams) -> str | None:
     if frame.shape[1] != 1:
         return None
     found = separator_of(str(frame.columns[0]).replace(options.separator, ""))
-    if found is None or found == options.separator:
-        return None
-    return f"set data.csv.separator: {shown(found)} in params.yaml"
+    return None if found is None else f"set data.csv.separator: {shown(found)} in params.yaml"
 
 
 def not_decoded(source: str | Path, options: CsvParams, error: UnicodeDecodeError) -> PipelineError:
