@@ -1,5 +1,7 @@
-"""`make adopt` on real datasets (scikit-learn's own): one command, then the pipeline and the
-tests pass with no edit of params.yaml, and adopting the same file again changes nothing.
+"""`make adopt` on real datasets (scikit-learn's own) and on an awkward generated one (dates, an
+identifier, free text, `;`-separated latin-1 with decimal commas): one command, then the
+pipeline and the tests pass with no edit of params.yaml, and adopting the same file again
+changes nothing.
 
 The project's whole `make test` (its unit tests, then the model tests) runs once, on the
 dataset that changes the most (regression inferred in a classification project); the others
@@ -11,7 +13,8 @@ import pytest
 
 from .conftest import copy_project, run
 
-# Each dataset written as a CSV by the project's own Python, from the copies scikit-learn ships.
+# Each dataset written as a CSV by the project's own Python (with `options` for to_csv), from
+# the copies scikit-learn ships or generated.
 # Each: the script, the adopt command, what adopt says it inferred, the test command after it.
 DATASETS = {
     "wine": (
@@ -36,6 +39,27 @@ DATASETS = {
         "regression, inferred",
         "make test",
     ),
+    "awkward": (
+        "rng = np.random.default_rng(7)\n"
+        "rows = 400\n"
+        "first = ['José', 'Zoë', 'François', 'Ørjan', 'Anaïs', 'Jürgen', 'Inès', 'Noël', 'Åsa', 'Léa']\n"
+        "last = ['Müller', 'Næss', 'García', 'Dubois', 'Ström', 'Côté', 'Peña', 'Weiß', 'Lefèvre']\n"
+        "items = rng.integers(1, 12, rows)\n"
+        "basket = np.round(rng.gamma(2.0, 40.0, rows), 2)\n"
+        "region = rng.choice(['Nord', 'Süd', 'Île-de-France'], rows)\n"
+        "ordered = pd.Timestamp('2023-01-01') + pd.to_timedelta(rng.integers(0, 700, rows), unit='D')\n"
+        "score = 0.04 * basket - 0.5 * items + (region == 'Süd') * 1.5 + rng.normal(0, 1, rows)\n"
+        "frame = pd.DataFrame({'order_id': [f'ORD-{i:05d}' for i in range(rows)],\n"
+        "    'ordered_on': ordered.strftime('%Y-%m-%d'),\n"
+        "    'customer': [f'{rng.choice(first)} {rng.choice(last)}' for _ in range(rows)],\n"
+        "    'region': region, 'items': items, 'basket_eur': basket,\n"
+        "    'returned': np.where(score > np.median(score), 'oui', 'non')})\n"
+        "frame.loc[rng.choice(rows, 12, replace=False), 'basket_eur'] = np.nan\n"
+        "options = {'sep': ';', 'encoding': 'latin-1', 'decimal': ','}",
+        "make adopt DATA=../awkward.csv TARGET=returned DROP=order_id",
+        "CSV with separator ';', encoding latin-1, decimal ',' (detected)",
+        "make test-model",
+    ),
 }
 
 
@@ -44,8 +68,8 @@ DATASETS = {
 def test_make_adopt_then_pipeline_and_tests_pass_with_no_edit(name, ready_project, tmp_path):
     project = copy_project(ready_project("classification"), tmp_path)
     script, command, inferred, test_command = DATASETS[name]
-    imports = "import numpy as np\nfrom sklearn import datasets\n"
-    write = f"{imports}{script}\nframe.to_csv('../{name}.csv', index=False)"
+    imports = "import numpy as np\nimport pandas as pd\nfrom sklearn import datasets\noptions = {}\n"
+    write = f"{imports}{script}\nframe.to_csv('../{name}.csv', index=False, **options)"
     run("uv", "run", "python", "-c", write, cwd=project)
     adopted_files = ("params.yaml", "schema.yaml", "data/raw")
 
@@ -70,3 +94,9 @@ def test_make_adopt_then_pipeline_and_tests_pass_with_no_edit(name, ready_projec
         assert "3 classes: balanced_accuracy and f1_macro are macro averages" in report
     if name == "breast_cancer":
         assert r"worst size\_band" in report  # escaped markdown: it reads "worst size_band"
+    if name == "awkward":
+        assert "adopt: dates: ordered_on: the model uses each one's year, month and day" in adopted.stdout
+        schema = (project / "schema.yaml").read_text(encoding="utf-8")
+        assert "ordered_on: {dtype: datetime, nullable: false, min: '2023-01-" in schema
+        params = (project / "params.yaml").read_text(encoding="utf-8")
+        assert "csv: {separator: ;, encoding: latin-1, decimal: ','}" in params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import PipelineError
 
@@ -31,10 +32,31 @@ class DownloadParams(Section):
     timeout_seconds: float = Field(default=900, gt=0, description="Longest a whole download may take.")
 
 
+class CsvParams(Section):
+    """How the data's CSV files are written: every user CSV (source, batches, files to score) is
+    read with these; the pipeline's own tables are always comma-separated UTF-8."""
+
+    separator: str = Field(default=",", min_length=1, max_length=1, description="Between columns.")
+    encoding: str = Field(default="utf-8", description="A Python codec name: utf-8, latin-1, cp1252...")
+    decimal: str = Field(default=".", min_length=1, max_length=1, description="In numbers: . or ,")
+
+    @field_validator("encoding")
+    @classmethod
+    def known_encoding(cls, name: str) -> str:
+        try:
+            codecs.lookup(name)
+        except LookupError as error:
+            raise ValueError(
+                f"unknown encoding {name!r}: use a Python codec name such as utf-8 or latin-1"
+            ) from error
+        return name
+
+
 class DataParams(Section):
-    source: str = Field(description="A CSV path, relative to the project root, or an http(s) URL.")
+    source: str = Field(description="A CSV or Parquet path, relative to the project root, or an http(s) URL.")
     target: str
     drop_columns: tuple[str, ...] = ()
+    csv: CsvParams = CsvParams()
     download: DownloadParams = DownloadParams()
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import DataParams, DownloadParams
@@ -173,3 +174,12 @@ def test_a_download_within_the_limits_leaves_no_temporary_file(tmp_path, csv_ser
 
     assert len(ingest(data_params(f"{csv_server}/source.csv", download=limits))) == 160
     assert list(temporary_folder.iterdir()) == []
+
+
+def test_a_parquet_url_is_downloaded_and_read(tmp_path, csv_server):
+    frame = synthetic_frame("regression").fillna({"colour": "none"})  # Parquet: a missing text is None
+    frame.to_parquet(tmp_path / "data.parquet", index=False)
+
+    ingested = ingest(DataParams(source=f"{csv_server}/data.parquet?version=2", target="target"))
+
+    pd.testing.assert_frame_equal(ingested, frame)

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data.schema import (
@@ -94,7 +95,10 @@ def test_make_schema_without_the_target_column_says_what_to_set(frame, schema_co
 
 
 def test_make_schema_on_a_semicolon_file_names_the_delimiter(frame, schema_command):
-    assert "is not comma-separated" in schema_command(frame, sep=";")
+    message = schema_command(frame, sep=";")
+
+    assert "is not comma-separated" in message
+    assert 'set data.csv.separator: ";" in params.yaml' in message
 
 
 def test_make_schema_names_a_duplicate_column(frame, schema_command):
@@ -111,3 +115,45 @@ def test_make_schema_warns_about_an_empty_column(frame, params, monkeypatch, cap
 
     assert "schema: warning: size has no values" in capsys.readouterr().err
     assert params.paths.data_schema.exists()
+
+
+def dated(frame, start="2024-01-01", as_text=True):
+    """The frame with an order date: 20 distinct days, few enough to have made a category list;
+    as ISO text (a CSV) or as timestamps (a Parquet file)."""
+    days = pd.date_range(start, periods=20, freq="D")
+    days = days.strftime("%Y-%m-%d") if as_text else days
+    return frame.assign(ordered_on=[days[i % 20] for i in range(len(frame))])
+
+
+@pytest.mark.parametrize("as_text", [True, False], ids=["csv-text", "parquet-timestamps"])
+def test_a_date_column_is_a_datetime_with_soft_bounds_not_a_list_of_strings(frame, params, as_text):
+    inferred = infer_schema(dated(frame, as_text=as_text), params.data, params.task)
+    params.paths.data_schema.write_text(schema_text(inferred))
+
+    rules = load_schema(params.paths.data_schema).columns["ordered_on"]
+
+    bounds = (rules.dtype, rules.min, rules.max, rules.allowed)
+    assert bounds == ("datetime", "2024-01-01", "2024-01-20", None)
+    assert rules.soft == ("min", "max")
+
+
+def test_next_years_dates_warn_and_a_date_that_does_not_parse_fails(frame, params):
+    schema_file = params.paths.data_schema
+    schema_file.write_text(schema_text(infer_schema(dated(frame), params.data, params.task)))
+    later = dated(frame, start="2025-01-01")
+    later.loc[3, "ordered_on"] = "31/12/2024"
+
+    failures = validate(later, load_schema(schema_file), params)
+
+    found = {(f.column, f.check, f.severity) for f in failures}
+    assert found == {("ordered_on", "max", "soft"), ("ordered_on", "dtype", "hard")}
+    assert next(f for f in failures if f.check == "dtype").examples == ["'31/12/2024'"]
+
+
+def test_a_datetime_bound_must_be_a_date(tmp_path):
+    path = tmp_path / "schema.yaml"
+    rules = "{dtype: datetime, min: 2024-01-01, max: soon}"  # an unquoted date is a YAML date
+    path.write_text("dataset: {min_rows: 1}\ncolumns:\n  day: " + rules + "\n")
+
+    with pytest.raises(PipelineError, match=r"columns.day: .*max: a datetime column's bound is an ISO date"):
+        load_schema(path)

@@ -83,11 +83,14 @@ def test_a_soft_check_only_warns(frame, schema, params):
 def test_too_few_rows_and_a_semicolon_file_are_table_failures(schema, params, tmp_path):
     semicolons = pd.DataFrame({"row_id;size;count;colour;target": ["1;2.0;3;red;high"]})
 
-    checks = {(f.column, f.check) for f in validate(semicolons, schema, params)}
+    failures = validate(semicolons, schema, params)
+    checks = {(f.column, f.check) for f in failures}
 
     assert ("(table)", "min_rows") in checks
     assert ("row_id;size;count;colour;target", "delimiter") in checks
     assert ("target", "required") in checks
+    delimiter = next(f for f in failures if f.check == "delimiter")
+    assert delimiter.examples == ['one column: set data.csv.separator: ";" in params.yaml']
 
 
 def test_a_rare_class_fails_the_class_balance(tmp_path):

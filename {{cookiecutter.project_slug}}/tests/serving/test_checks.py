@@ -1,6 +1,10 @@
 import dataclasses
 
+import pandas as pd
 import pytest
+
+from {{ cookiecutter.package_name }}.data.schema import Schema
+from {{ cookiecutter.package_name }}.serving.checks import RequestChecks
 
 from .helpers import client, records, service, trained
 
@@ -88,3 +92,16 @@ def test_a_model_failure_is_a_500_with_the_request_id_and_no_traceback(setup):
         "error": "the model failed to score this request (see the server's log)",
         "request_id": "r-42",
     }
+
+
+def test_a_datetime_column_accepts_iso_text_and_names_a_date_it_cannot_read():
+    rules = {"dtype": "datetime", "min": "2024-01-01", "max": "2024-12-31", "soft": ["min", "max"]}
+    schema = Schema.model_validate({"dataset": {"min_rows": 1}, "columns": {"day": rules}})
+    checks = RequestChecks(schema, ["day"], [], "target")
+    rows = pd.DataFrame({"day": ["2024-05-01", "2025-02-03T08:00:00Z", "01/05/2024"]})
+
+    verdict = checks.check(rows)
+
+    assert verdict.bad_rows == {2: ["day: dtype (expected datetime)"]}
+    assert [(f.check, f.rows) for f in verdict.soft] == [("max", 1)]
+    assert checks.prepare(rows.head(2))["day"].tolist() == ["2024-05-01", "2025-02-03T08:00:00Z"]

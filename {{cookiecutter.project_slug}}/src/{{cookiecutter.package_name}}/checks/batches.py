@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DataParams, Params, load_params
+from ..data.reading import csv_arguments
 from ..errors import PipelineError
 from ..outputs import atomic_paths
 from ..tables import read_table
@@ -70,7 +71,7 @@ def main() -> None:
     paths = [params.paths.batches / name for name in batches]
     with atomic_paths(*paths) as outputs:
         for batch, output in zip(batches.values(), outputs, strict=True):
-            batch.to_csv(output, index=False)
+            batch.to_csv(output, index=False, **csv_arguments(params.data.csv))  # as users write them
     numeric, categorical = columns_to_shift(held_out, params.data)
     written = ", ".join(str(path) for path in paths)
     print(f"make-batch: {len(held_out)} rows each in {written}; shifted: '{numeric}' and '{categorical}'")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import DownloadParams, Params, load_params
+from ..config import CsvParams, DownloadParams, Params, load_params
 from ..data.ingest import is_url, read_source
 from ..errors import PipelineError
 from ..model.store import load_model
@@ -29,7 +29,9 @@ ISSUE_FILE = "issue.md"
 SINCE_MARKER = re.compile(r"<!-- drift-since: (\S+) -->")
 
 
-def read_batch(source: str, limits: DownloadParams | None = None) -> pd.DataFrame:
+def read_batch(
+    source: str, limits: DownloadParams | None = None, options: CsvParams | None = None
+) -> pd.DataFrame:
     """Read a production batch from a path or URL (within download limits); missing or empty is an error."""
     if not is_url(source) and not Path(source).is_file():
         raise PipelineError(f"no such batch file: {source}")
@@ -38,7 +40,7 @@ def read_batch(source: str, limits: DownloadParams | None = None) -> pd.DataFram
 
         batch = read_log(Path(source)).drop(columns=["prediction", "model_version"], errors="ignore")
     else:
-        batch = read_source(source, limits)
+        batch = read_source(source, limits, options)
     if batch.columns.empty:
         raise PipelineError(f"{source} is empty")
     if batch.empty:
@@ -58,7 +60,7 @@ def monitor(
     source: str, params: Params, previous_issue: Path | None = None, report_link: str | None = None
 ) -> int:
     """Check one batch, write the reports and the issue body, and return the exit status."""
-    batch = read_batch(source, params.data.download)
+    batch = read_batch(source, params.data.download, params.data.csv)
     model = load_model(params.paths.model)
     reference = read_table(params.paths.train)
     names = (str(params.paths.train), source)

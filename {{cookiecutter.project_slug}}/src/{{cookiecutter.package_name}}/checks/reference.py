@@ -18,7 +18,8 @@ import pandas as pd
 import yaml
 
 from ..config import DataParams, Params, load_params
-from ..data.ingest import is_url, keep_labelled, parse_csv
+from ..data.ingest import is_url, keep_labelled
+from ..data.reading import read_table_file
 from ..errors import PipelineError
 from ..outputs import atomic_paths
 from ..repo.dvc import dvc_reason
@@ -52,7 +53,7 @@ def data_from_git(commit: str, data: DataParams) -> pd.DataFrame | None:
     raw = file_bytes_at(commit, Path(data.source).as_posix())
     if raw is None:
         return None
-    return keep_labelled(parse_csv(raw, f"{data.source} at {commit[:7]}"), data.target)
+    return keep_labelled(read_table_file(raw, f"{data.source} at {commit[:7]}", data.csv), data.target)
 
 
 def data_from_dvc(commit: str, params: Params) -> pd.DataFrame:

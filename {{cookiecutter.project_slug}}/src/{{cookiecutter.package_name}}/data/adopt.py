@@ -1,9 +1,10 @@
 """`adopt`: train on a new dataset with one command (`make adopt DATA=... TARGET=...`).
 
-It copies a local CSV under data/raw/ (a URL stays a URL), infers the task when it is not
-given, and writes what depends on the data: params.yaml's `task`, `data` and `model_tests`
-(edited in place, its other sections and comments kept as they are) and schema.yaml. Running
-it again on the same data changes nothing; on changed data it shows what changed.
+It copies a local file under data/raw/ (a URL stays a URL), detects how a CSV is written
+(separator, encoding, decimal mark), infers the task when it is not given, and writes what
+depends on the data: params.yaml's `task`, `data` and `model_tests` (edited in place, its
+other sections and comments kept as they are) and schema.yaml. Running it again on the same
+data changes nothing; on changed data it shows what changed.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ..config import PARAMS_FILE, DataParams, Params, Task, invalid_values_reported, read_yaml
+from ..config import PARAMS_FILE, CsvParams, DataParams, Params, Task, invalid_values_reported, read_yaml
+from ..dates import is_date_column
 from ..errors import PipelineError
 from ..model.params_check import DEFAULT_PRIMARY_METRIC, SLICE_METRICS_BY_TASK, params_problems
-from .ingest import ingest_source, is_url
+from .ingest import ingest_source, is_url, source_bytes
+from .reading import detect, is_parquet
 from .schema import Schema, check_inferable, infer_schema, plain, schema_text
 
 RAW_DIR = Path("data/raw")
@@ -193,14 +196,30 @@ def model_tests_text(frame: pd.DataFrame, data: DataParams, task: Task, kept: di
 
 def data_text(data: DataParams) -> str:
     """The `data:` section."""
+    csv = (
+        ""
+        if is_parquet(data.source)
+        else (f"  csv: {flow(data.csv.model_dump())}   # how the file is written (adopt detected it)\n")
+    )
     return (
         "data:\n"
-        "  # A CSV path relative to this directory, or an http(s) URL. Keep local files under\n"
-        "  # data/raw/ so that DVC notices when they change.\n"
+        "  # A CSV or Parquet path relative to this directory, or an http(s) URL. Keep local files\n"
+        "  # under data/raw/ so that DVC notices when they change.\n"
         f"  source: {flow(data.source)}\n"
         f"  target: {flow(data.target)}\n"
         f"  drop_columns: {flow(list(data.drop_columns))}   # identifiers and leaks: never model inputs\n"
+        f"{csv}"
     )
+
+
+def csv_options(source: str) -> CsvParams:
+    """How the source CSV is written, as detected; said, since params.yaml keeps it."""
+    if is_parquet(source):
+        return CsvParams()
+    options = detect(source_bytes(source) if is_url(source) else Path(source))
+    decimal = f", decimal {options.decimal!r}" if options.decimal != "." else ""
+    print(f"adopt: CSV with separator {options.separator!r}, encoding {options.encoding}{decimal} (detected)")
+    return options
 
 
 def replace_section(text: str, key: str, block: str) -> str:
@@ -258,7 +277,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="adopt", description="Point the project at a dataset: params.yaml, schema.yaml, model tests."
     )
-    parser.add_argument("data", help="a CSV path or an http(s) URL")
+    parser.add_argument("data", help="a CSV or Parquet path, or an http(s) URL")
     parser.add_argument("--target", required=True, help="the column the model predicts")
     parser.add_argument("--task", choices=["classification", "regression"], help="inferred when not given")
     parser.add_argument("--drop", default="", help="comma-separated columns that are no model inputs")
@@ -271,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     params_before = PARAMS_FILE.read_text(encoding="utf-8") if PARAMS_FILE.is_file() else ""
     current = read_yaml(PARAMS_FILE, "run from the project root") or {}
     source = local_copy(args.data)
-    data = DataParams(source=source, target=args.target, drop_columns=tuple(drop))
+    data = DataParams(source=source, target=args.target, drop_columns=tuple(drop), csv=csv_options(source))
     ingested = ingest_source(data)
     frame = ingested.frame
     check_columns(frame, args.target, drop)
@@ -324,7 +343,10 @@ def describe(frame: pd.DataFrame, params: Params, without_target: int) -> None:
     if tests.slices is not None:
         gate += f"; slices on {tests.slices.column} ({tests.slices.metric})"
     print(f"adopt: model tests: {gate}")
-    identifiers = [str(c) for c in features.columns if looks_like_identifier(features[c])]
+    dates = [str(c) for c in features.columns if is_date_column(features[c])]
+    if dates:
+        print(f"adopt: dates: {', '.join(dates)}: the model uses each one's year, month and day of the week")
+    identifiers = [str(c) for c in features.columns if c not in dates and looks_like_identifier(features[c])]
     empty = [str(c) for c in frame.columns if frame[c].isna().all()]
     print("Review, then commit params.yaml, schema.yaml and the data:")
     print(f"  {params.paths.data_schema}: the bounds, categories and missing shares it took from the data")

@@ -1,11 +1,10 @@
-"""Stage `ingest`: read the configured CSV, from disk or over http(s); validate judges its contents.
+"""Stage `ingest`: read the configured CSV or Parquet file (a path or an http(s) URL); validate judges it.
 
 Downloads are streamed to a temporary file, bounded in size and in total time (data.download).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import tempfile
@@ -21,21 +20,16 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from ..config import DataParams, DownloadParams, load_params
+from ..config import CsvParams, DataParams, DownloadParams, load_params
 from ..errors import PipelineError
 from ..outputs import atomic_paths, json_text
 from ..tables import file_md5
+from .reading import is_parquet, read_table_file, with_written_names
 
 # Each read waits at most this long; data.download.timeout_seconds bounds the whole download.
 FETCH_TIMEOUT_SECONDS = 60
 CHUNK_BYTES = 1 << 16
 PROGRESS_EVERY_SECONDS = 5.0
-# Separators that, in a one-column header, say the file is not comma-separated.
-DELIMITERS = (";", "\t", "|")
-# A file whose first bytes are all blank is an empty table (for validate to report).
-BLANK_PROBE_BYTES = 1 << 16
-
-Csv = bytes | Path
 
 
 @dataclass(frozen=True)
@@ -123,31 +117,9 @@ def local_copy(source: str, limits: DownloadParams) -> Iterator[Path]:
         return
     # Outside the project, so neither git nor DVC ever sees a partial download.
     with tempfile.TemporaryDirectory(prefix="download-") as folder:
-        destination = Path(folder) / "source.csv"
+        destination = Path(folder) / ("source.parquet" if is_parquet(source) else "source.csv")
         download(source, destination, limits)
         yield destination
-
-
-def is_blank(csv: Csv) -> bool:
-    if isinstance(csv, Path):
-        with csv.open("rb") as handle:
-            head = handle.read(BLANK_PROBE_BYTES)
-        return not head.strip() and len(head) < BLANK_PROBE_BYTES
-    return not csv.strip()
-
-
-def readable(csv: Csv) -> io.BytesIO | Path:
-    return io.BytesIO(csv) if isinstance(csv, bytes) else csv
-
-
-def parse_csv(csv: Csv, source: str) -> pd.DataFrame:
-    """A CSV (its bytes or its file) as a frame; `source` only names it in errors."""
-    if is_blank(csv):
-        return pd.DataFrame()
-    try:
-        return pd.read_csv(readable(csv))
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        raise PipelineError(f"{source} could not be read as CSV: {error}") from error
 
 
 def source_bytes(source: str, limits: DownloadParams | None = None) -> bytes:
@@ -156,36 +128,17 @@ def source_bytes(source: str, limits: DownloadParams | None = None) -> bytes:
         return path.read_bytes()
 
 
-def read_source(source: str, limits: DownloadParams | None = None) -> pd.DataFrame:
-    """Load the source CSV into a frame, from disk or over http(s) within the download limits."""
+def read_source(
+    source: str, limits: DownloadParams | None = None, options: CsvParams | None = None
+) -> pd.DataFrame:
+    """Load a user's table (CSV or Parquet) into a frame, from disk or over http(s) within the limits."""
     with local_copy(source, limits or DownloadParams()) as path:
-        return parse_csv(path, source)
-
-
-def with_written_names(frame: pd.DataFrame, csv: Csv) -> pd.DataFrame:
-    """The frame under the names its header gives, where pandas renamed a duplicate to `name.1`."""
-    try:
-        header = pd.read_csv(readable(csv), header=None, nrows=1, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
-        return frame
-    written = [str(name) for name in header.iloc[0]] if len(header) else []
-    if len(written) != frame.shape[1]:
-        return frame
-    names = [
-        name if name != parsed and written.count(name) > 1 else parsed
-        for parsed, name in zip(frame.columns, written, strict=True)
-    ]
-    return frame.set_axis(names, axis="columns")
+        return read_table_file(path, source, options)
 
 
 def duplicate_names(frame: pd.DataFrame) -> list[str]:
     """Column names that more than one column has, in order."""
     return [str(name) for name in frame.columns[frame.columns.duplicated()].unique()]
-
-
-def looks_misdelimited(frame: pd.DataFrame) -> bool:
-    """True when the whole header is one column that holds another separator."""
-    return frame.shape[1] == 1 and any(mark in str(frame.columns[0]) for mark in DELIMITERS)
 
 
 def keep_labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
@@ -198,9 +151,11 @@ def keep_labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
 def ingest_source(data: DataParams) -> Ingested:
     """Read the source, keep the rows that have a target and count those that do not."""
     with local_copy(data.source, data.download) as path:
-        frame = parse_csv(path, data.source)
+        frame = read_table_file(path, data.source, data.csv)
         labelled = keep_labelled(frame, data.target)
-        return Ingested(with_written_names(labelled, path), len(frame) - len(labelled))
+        if not is_parquet(data.source):  # Parquet cannot hold two columns of one name
+            labelled = with_written_names(labelled, path, data.csv)
+        return Ingested(labelled, len(frame) - len(labelled))
 
 
 def ingest(data: DataParams) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import sys
 from collections.abc import Callable
@@ -10,14 +11,16 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from ..config import DataParams, Section, Task, invalid_values_reported, load_params, read_yaml
+from ..dates import as_timestamps, date_text, is_date_column
 from ..errors import PipelineError
 from ..outputs import atomic_path
-from .ingest import DELIMITERS, duplicate_names, ingest_source
+from .ingest import duplicate_names, ingest_source
+from .reading import one_column_fix
 
-DType = Literal["integer", "number", "string", "boolean"]
+DType = Literal["integer", "number", "string", "boolean", "datetime"]
 ColumnCheck = Literal["dtype", "nullable", "max_missing", "unique", "min", "max", "allowed"]
 DatasetCheck = Literal["min_rows", "min_class_share"]
 
@@ -32,9 +35,12 @@ HEADER = """\
 # What the validate stage accepts, reviewed like code. `make schema` wrote a first version
 # from the data; tighten or loosen it here and commit it with the data it describes.
 # Every check is hard (it stops the pipeline) unless listed under `soft:`, which only warns.
-# Column checks: dtype (integer | number | string | boolean), nullable, max_missing (the
-# largest share of missing values), unique, min, max, allowed (the categories). Dataset
+# Column checks: dtype (integer | number | string | boolean | datetime), nullable, max_missing
+# (the largest share of missing values), unique, min, max, allowed (the categories). Dataset
 # checks: min_rows, min_class_share (the rarest class of a classification target).
+# A datetime column holds ISO 8601 text (2024-03-31, 2024-03-31 14:05); its dtype check is that
+# every value parses. Its min and max are the dates seen, and soft: next month's data is later
+# than anything seen, which is worth a warning in the report, never a stop.
 # Always hard, whatever this file says: no duplicate column names, no empty column, at least
 # two classes in a classification target, more than one value in a regression target.
 # `sensitive: true` makes the prediction log keep only a hash of the column.
@@ -46,11 +52,31 @@ class ColumnRules(Section):
     nullable: bool = False
     max_missing: float | None = Field(default=None, ge=0, le=1)
     unique: bool = False
-    min: float | None = None
-    max: float | None = None
+    min: float | str | None = Field(default=None, description="A number, or a date for a datetime column.")
+    max: float | str | None = Field(default=None, description="A number, or a date for a datetime column.")
     allowed: tuple[str, ...] | None = None
     soft: tuple[ColumnCheck, ...] = ()
     sensitive: bool = False  # the prediction log keeps only a hash of its values
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def date_as_text(cls, value: Any) -> Any:
+        """YAML reads an unquoted 2024-03-31 as a date: keep it as the text it was."""
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    @model_validator(mode="after")
+    def bounds_fit_dtype(self) -> ColumnRules:
+        for name, bound in (("min", self.min), ("max", self.max)):
+            if bound is None:
+                continue
+            if self.dtype == "datetime":
+                if not isinstance(bound, str) or as_timestamps(pd.Series([bound])).isna().any():
+                    raise ValueError(
+                        f"{name}: a datetime column's bound is an ISO date (2024-03-31), not {bound!r}"
+                    )
+            elif not isinstance(bound, float):
+                raise ValueError(f"{name}: a {self.dtype} column's bound is a number, not {bound!r}")
+        return self
 
 
 class DatasetRules(Section):
@@ -84,7 +110,7 @@ def infer_dtype(values: pd.Series) -> DType:
         return "boolean"
     if pd.api.types.is_numeric_dtype(values):
         return "integer" if present.empty or (present % 1 == 0).all() else "number"
-    return "string"
+    return "datetime" if is_date_column(values) else "string"
 
 
 def outward(value: float, direction: Callable[[float], int]) -> float:
@@ -122,6 +148,9 @@ def infer_column(values: pd.Series, is_identifier: bool) -> dict[str, Any]:
                 outward(float(present.min()), math.floor),
                 outward(float(present.max()), math.ceil),
             )
+    if dtype == "datetime":  # soft: later data than any seen is news, not an error
+        stamps = as_timestamps(present)
+        rules.update(min=date_text(stamps.min()), max=date_text(stamps.max()), soft=["min", "max"])
     distinct = present.unique()
     if dtype == "string" and not is_identifier and len(distinct) <= MAX_CATEGORIES:
         rules["allowed"] = sorted(str(value) for value in distinct)
@@ -170,10 +199,13 @@ def check_inferable(frame: pd.DataFrame, data: DataParams) -> None:
             f"duplicate column {named} in {source}: give every column its own name, then run `make schema`"
         )
     if data.target not in frame.columns:
-        if frame.shape[1] == 1 and any(mark in str(frame.columns[0]) for mark in DELIMITERS):
+        if fix := one_column_fix(frame, data.csv):
+            separated = (
+                "comma-separated" if data.csv.separator == "," else f"separated by {data.csv.separator!r}"
+            )
             raise PipelineError(
-                f"{source} is not comma-separated (the whole header is one column): "
-                "write it with commas between the columns, then run `make schema`"
+                f"{source} is not {separated} (the whole header is one column): {fix}, "
+                "then run `make schema` (`make adopt` detects the separator itself)"
             )
         raise PipelineError(
             f"data.target '{data.target}' is not a column of {source} "

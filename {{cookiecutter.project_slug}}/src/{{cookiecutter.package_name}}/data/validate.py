@@ -6,17 +6,26 @@ import io
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from operator import methodcaller
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
 from ..config import Params, load_params
+from ..dates import as_timestamps
 from ..errors import PipelineError
 from ..model.params_check import check_params
-from ..outputs import atomic_paths, json_text, markdown_code, markdown_table, markdown_text
+from ..outputs import (
+    atomic_paths,
+    json_text,
+    markdown_code,
+    markdown_table,
+    markdown_text,
+)
 from ..tables import file_md5
-from .ingest import duplicate_names, looks_misdelimited, rows_without_target, with_written_names
+from .ingest import duplicate_names, rows_without_target
+from .reading import one_column_fix, shown, with_written_names
 from .schema import ColumnRules, Schema, load_schema
 
 EXAMPLES = 3
@@ -72,8 +81,24 @@ def dtype_check(dtype: str) -> Callable[[pd.Series], pd.Series] | None:
         "integer": lambda values: values.isna() | (numbers(values) % 1 == 0),
         "number": lambda values: values.isna() | numbers(values).notna(),
         "boolean": lambda values: values.isna() | values.isin([True, False]),
+        "datetime": lambda values: values.isna() | as_timestamps(values).notna(),
     }
     return tests.get(dtype)
+
+
+def range_checks(rules: ColumnRules) -> list[tuple[str, str, pa.Check]]:
+    """The min and max checks: on numbers, or on timestamps for a datetime column."""
+    dated = rules.dtype == "datetime"
+    values = as_timestamps if dated else numbers
+    checks = []
+    for name, bound, sign, beyond in (("min", rules.min, "≥", "lt"), ("max", rules.max, "≤", "gt")):
+        if bound is None:
+            continue
+        limit = as_timestamps(pd.Series([bound])).iloc[0] if dated else bound
+        written = bound if dated else f"{bound:g}"
+        outside = methodcaller(beyond, limit)
+        checks.append((name, f"{sign} {written}", pa.Check(lambda v, out=outside: ~out(values(v)))))
+    return checks
 
 
 def column_checks(rules: ColumnRules) -> list[tuple[str, str, pa.Check]]:
@@ -81,12 +106,7 @@ def column_checks(rules: ColumnRules) -> list[tuple[str, str, pa.Check]]:
     checks = []
     if test := dtype_check(rules.dtype):
         checks.append(("dtype", rules.dtype, pa.Check(test)))
-    if rules.min is not None:
-        bound = rules.min
-        checks.append(("min", f"≥ {bound:g}", pa.Check(lambda v: ~(numbers(v) < bound))))
-    if rules.max is not None:
-        ceiling = rules.max
-        checks.append(("max", f"≤ {ceiling:g}", pa.Check(lambda v: ~(numbers(v) > ceiling))))
+    checks += range_checks(rules)
     if rules.allowed is not None:
         allowed = list(rules.allowed)
         checks.append(
@@ -151,7 +171,7 @@ def failures_from(errors: pa.errors.SchemaErrors, schema: Schema, names: CheckNa
 
 
 def dataset_failures(frame: pd.DataFrame, schema: Schema, params: Params) -> list[Failure]:
-    """Checks on the table as a whole: its size, its class balance, a delimiter that was not a comma."""
+    """Checks on the table as a whole: its size, its class balance, a separator other than data.csv's."""
     rules, found = schema.dataset, []
     level = {check: "soft" if check in rules.soft else "hard" for check in ("min_rows", "min_class_share")}
     if len(frame) < rules.min_rows:
@@ -187,17 +207,13 @@ def dataset_failures(frame: pd.DataFrame, schema: Schema, params: Params) -> lis
                     [],
                 )
             )
-    if looks_misdelimited(frame):
+    separator = params.data.csv.separator
+    if fix := one_column_fix(frame, params.data.csv):
+        expected = (
+            "comma-separated columns" if separator == "," else f"columns separated by {shown(separator)}"
+        )
         found.append(
-            Failure(
-                str(frame.columns[0]),
-                "delimiter",
-                "comma-separated columns",
-                "hard",
-                0,
-                ["one column for the whole line"],
-                [],
-            )
+            Failure(str(frame.columns[0]), "delimiter", expected, "hard", 0, [f"one column: {fix}"], [])
         )
     return found
 

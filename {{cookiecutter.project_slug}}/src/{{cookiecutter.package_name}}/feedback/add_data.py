@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Params, load_params
-from ..data.ingest import is_url, parse_csv, source_bytes
+from ..data.ingest import is_url, source_bytes
+from ..data.reading import as_text, is_parquet, parse_csv
 from ..data.schema import Schema, load_schema
 from ..data.validate import Failure, summary, validate
 from ..errors import PipelineError
@@ -45,14 +45,6 @@ def ledger_entries(ledger: Path) -> list[dict[str, object]]:
         return []
     lines = ledger.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-def as_text(raw: bytes, source: str) -> pd.DataFrame:
-    """The batch's values exactly as written, so appending them changes no existing byte's meaning."""
-    try:
-        return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        raise PipelineError(f"{source} could not be read as CSV: {error}") from error
 
 
 def check_columns(batch: pd.DataFrame, training: list[str], source: str) -> None:
@@ -109,24 +101,27 @@ def add_batch(source: str, params: Params, now: str | None = None, name: str | N
     `name` is what the ledger records as the source, when `source` is a working copy of it.
     """
     training = params.data.source
-    if is_url(training):
-        raise PipelineError(f"data.source is a URL ({training}): add-data appends to a local CSV only")
+    if is_url(training) or is_parquet(training):
+        raise PipelineError(f"data.source is {training}: add-data appends to a local CSV only")
     raw = source_bytes(source, params.data.download)
     digest = hashlib.sha256(raw).hexdigest()
     ledger = params.feedback.ledger
     if any(entry.get("sha256") == digest for entry in ledger_entries(ledger)):
         return Added(0, digest, already_added=True)
     existing = Path(training).read_bytes()
-    current = parse_csv(existing, training)
+    options = params.data.csv
+    current = parse_csv(existing, training, options)
     columns = [str(column) for column in current.columns]
-    batch = parse_csv(raw, source)
+    batch = parse_csv(raw, source, options)
     check_columns(batch, columns, source)
     typed = batch[columns]
     failures = batch_failures(typed, current, params)
     if failures:
         raise reject(failures, source, params)
-    rows = as_text(raw, source)[columns].to_csv(header=False, index=False, lineterminator="\n")
-    separator = b"" if existing.endswith(b"\n") else b"\n"
+    # Written as the training file is (data.csv), its values exactly as the batch wrote them.
+    text = as_text(raw, source, options)[columns]
+    rows = text.to_csv(header=False, index=False, lineterminator="\n", sep=options.separator)
+    newline = b"" if existing.endswith(b"\n") else b"\n"
     entry = {
         "source": name or source,
         "added_at": now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -135,7 +130,7 @@ def add_batch(source: str, params: Params, now: str | None = None, name: str | N
     }
     old_ledger = ledger.read_bytes() if ledger.is_file() else b""
     with atomic_paths(Path(training), ledger) as (data_out, ledger_out):
-        data_out.write_bytes(existing + separator + rows.encode())
+        data_out.write_bytes(existing + newline + rows.encode(options.encoding))
         ledger_out.write_bytes(old_ledger + (json.dumps(entry, sort_keys=True) + "\n").encode())
     return Added(len(typed), digest, already_added=False)
 

@@ -73,7 +73,11 @@ def main(argv: list[str]) -> int:
     command.add_argument("--output", type=Path, help="the labelled batch (default: under feedback.pending)")
     arguments = command.parse_args(argv)
     params = load_params()
-    joined = join(served_rows(arguments.log), read_source(arguments.labels, params.data.download), params)
+    joined = join(
+        served_rows(arguments.log),
+        read_source(arguments.labels, params.data.download, params.data.csv),
+        params,
+    )
     if joined.empty:
         raise PipelineError("no logged request has an outcome yet: nothing to write")
     output = arguments.output or params.feedback.pending / f"labelled-{pd.Timestamp.now('UTC'):%Y-%m-%d}.csv"

@@ -9,14 +9,17 @@ from sklearn.pipeline import Pipeline
 
 from ..errors import PipelineError
 from .canonical_skops import canonical_skops
+from .features import date_parts
 
 # Types outside skops' default trust that our pipelines legitimately contain: plain data
-# holders from numpy and scikit-learn's own tree structures. Anything else is refused.
+# holders from numpy, scikit-learn's own tree structures and our own feature functions.
+# Anything else is refused.
 TRUSTED_TYPES = (
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    f"{date_parts.__module__}.{date_parts.__qualname__}",
 )
 
 

@@ -18,6 +18,7 @@ from typing import TextIO
 import pandas as pd
 
 from ..config import Params, load_params
+from ..data.reading import csv_chunks
 from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_path
@@ -54,34 +55,27 @@ def score_file(
     settings = params.serving
     if not source.is_file():
         raise PipelineError(f"no such file: {source}")
-    text_columns = {name: str for name, rules in checks.schema.columns.items() if rules.dtype == "string"}
+    columns = checks.schema.columns
+    text_columns = [name for name, rules in columns.items() if rules.dtype in ("string", "datetime")]
     rows = scored_rows = skipped = 0
     with atomic_path(destination) as output, output.open("w", encoding="utf-8", newline="") as handle:
-        try:
-            with pd.read_csv(source, chunksize=settings.batch_rows, dtype=text_columns) as chunks:
-                for chunk in chunks:
-                    rows += len(chunk)
-                    verdict = checks.check(chunk)
-                    if verdict.refused or (verdict.bad_rows and settings.bad_rows == "refuse"):
-                        raise PipelineError(
-                            f"{source} refused (serving.bad_rows: {settings.bad_rows}): {verdict.message()}"
-                        )
-                    for index, reasons in sorted(verdict.bad_rows.items()):
-                        shown = "; ".join(reasons[:SHOWN_REASONS]) + (
-                            "; ..." if len(reasons) > SHOWN_REASONS else ""
-                        )
-                        print(f"predict: row {index + 1} (line {index + 2}) skipped: {shown}", file=errors)
-                    good = chunk.drop(index=list(verdict.bad_rows))
-                    skipped += len(chunk) - len(good)
-                    if good.empty:
-                        continue
-                    scored = model.score(checks.prepare(good))
-                    scored_frame(good, scored, model, params).to_csv(
-                        handle, header=scored_rows == 0, index=False
-                    )
-                    scored_rows += len(good)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
-            raise PipelineError(f"{source} is not a readable CSV: {error}") from error
+        for chunk in csv_chunks(source, params.data.csv, settings.batch_rows, text_columns):
+            rows += len(chunk)
+            verdict = checks.check(chunk)
+            if verdict.refused or (verdict.bad_rows and settings.bad_rows == "refuse"):
+                raise PipelineError(
+                    f"{source} refused (serving.bad_rows: {settings.bad_rows}): {verdict.message()}"
+                )
+            for index, reasons in sorted(verdict.bad_rows.items()):
+                shown = "; ".join(reasons[:SHOWN_REASONS]) + ("; ..." if len(reasons) > SHOWN_REASONS else "")
+                print(f"predict: row {index + 1} (line {index + 2}) skipped: {shown}", file=errors)
+            good = chunk.drop(index=list(verdict.bad_rows))
+            skipped += len(chunk) - len(good)
+            if good.empty:
+                continue
+            scored = model.score(checks.prepare(good))
+            scored_frame(good, scored, model, params).to_csv(handle, header=scored_rows == 0, index=False)
+            scored_rows += len(good)
     return BatchSummary(rows, scored_rows, skipped)
 
 

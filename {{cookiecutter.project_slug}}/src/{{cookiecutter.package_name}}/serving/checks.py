@@ -120,13 +120,14 @@ class RequestChecks:
         return bad
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Checked rows in the types training saw: numbers as floats, text as objects with NaN gaps."""
+        """Checked rows in the types training saw: numbers as floats, text (dates too: the model
+        reads ISO text) as objects with NaN gaps."""
         frame = self.without_target(frame).copy()
         for name in frame.columns:
             rules = self.schema.columns.get(name)
             if rules is not None and rules.dtype in ("integer", "number"):
                 frame[name] = pd.to_numeric(frame[name], errors="coerce")
-            elif rules is not None and rules.dtype == "string":
+            elif rules is not None and rules.dtype in ("string", "datetime"):
                 values = frame[name].astype(object)
                 frame[name] = values.where(values.notna(), np.nan)
         return frame
