@@ -135,5 +135,5 @@ def test_the_command_line_shows_the_reason_without_a_traceback_and_fails(tmp_pat
     assert result.returncode != 0
     assert message in result.stderr.splitlines()
     assert "Traceback" not in result.stdout + result.stderr
-    assert len(result.stdout.splitlines()) <= 2  # cookiecutter's "Stopping generation" and "Hook script failed"
+    assert len(result.stdout.splitlines()) <= 2  # "Stopping generation ...", "Hook script failed ..."
     assert list(tmp_path.iterdir()) == []
