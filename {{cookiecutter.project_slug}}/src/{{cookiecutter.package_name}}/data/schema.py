@@ -182,6 +182,13 @@ def check_inferable(frame: pd.DataFrame, data: DataParams) -> None:
         )
     if frame.empty:
         raise PipelineError(f"{source} has no rows with a target: nothing to infer a schema from")
+    values = frame[data.target].dropna().unique()
+    if len(values) < 2:  # validate refuses such a target whatever the schema says
+        rows = "its only row" if len(frame) == 1 else f"all {len(frame)} rows"
+        raise PipelineError(
+            f"data.target '{data.target}' is {plain(values[0])!r} in {rows} of {source}: a model needs "
+            "at least two different target values to learn from"
+        )
 
 
 def main() -> None:
