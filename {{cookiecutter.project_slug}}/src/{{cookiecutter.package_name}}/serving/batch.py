@@ -18,6 +18,7 @@ from typing import TextIO
 import pandas as pd
 
 from ..config import Params, load_params
+from ..data.ingest import looks_misdelimited
 from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_path
@@ -60,6 +61,11 @@ def score_file(
         try:
             with pd.read_csv(source, chunksize=settings.batch_rows, dtype=text_columns) as chunks:
                 for chunk in chunks:
+                    if looks_misdelimited(chunk):
+                        raise PipelineError(
+                            f"{source} is not comma-separated (the whole header is one column): "
+                            "write it with commas between the columns"
+                        )
                     rows += len(chunk)
                     verdict = checks.check(chunk)
                     if verdict.refused or (verdict.bad_rows and settings.bad_rows == "refuse"):
