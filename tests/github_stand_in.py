@@ -1,11 +1,10 @@
 """A recording stand-in for the parts of GitHub's REST API the generated workflows call.
 
 Serves, on 127.0.0.1, for one repository: a commit's pull requests (with labels), issue
-comments (CML), issues and labels created or edited (the drift issue), workflow artifacts
-(listed and zipped from the directory the upload-artifact stand-in writes,
-$STAND_IN_ARTIFACTS), and releases (create, get by tag, upload and download assets).
-Downloads answer with a redirect to a "storage" path, as GitHub does, and the test can check
-that the token did not follow it.
+comments (CML), workflow artifacts (listed and zipped from the directory the upload-artifact
+stand-in writes, $STAND_IN_ARTIFACTS), and releases (create, get by tag, upload and download
+assets). Downloads answer with a redirect to a "storage" path, as GitHub does, and the test can
+check that the token did not follow it.
 """
 
 from __future__ import annotations
