@@ -36,6 +36,7 @@ class GitHubApi:
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, auth
     issues: list[dict] = field(default_factory=list)  # {"number", "labels": [{"name"}], "state"}
     pull_requests: list[dict] = field(default_factory=list)  # opened through the API
+    repo_labels: list[dict] = field(default_factory=list)  # created through the API
 
     def pulls_route(
         self, command: str, route: str, query: dict, payload: object
@@ -77,6 +78,27 @@ class GitHubApi:
             names = [label["name"] for label in pull["labels"]]
             pull["labels"] += [{"name": name} for name in payload["labels"] if name not in names]
             return 200, pull["labels"]
+        return None
+
+    def issues_route(self, command: str, route: str, payload: object) -> tuple[int, object] | None:
+        """Labels and issues created or edited, as the drift issue needs: (status, answer), or None."""
+        if route == "/labels" and command == "POST":
+            if any(label["name"] == payload["name"] for label in self.repo_labels):
+                return 422, {"message": "Validation Failed", "errors": [{"code": "already_exists"}]}
+            self.repo_labels.append(payload)
+            return 201, payload
+        if route == "/issues" and command == "POST":
+            number = 300 + len(self.issues)
+            labels = [{"name": name} for name in payload.get("labels", [])]
+            issue = {"number": number, "state": "open", "title": payload["title"], "body": payload["body"]}
+            self.issues.append({**issue, "labels": labels})
+            return 201, self.issues[-1]
+        if (match := re.fullmatch(r"/issues/(\d+)", route)) and command == "PATCH":
+            issue = next((issue for issue in self.issues if issue["number"] == int(match[1])), None)
+            if issue is None:
+                return 404, {"message": "Not Found"}
+            issue.update(payload)
+            return 200, issue
         return None
 
     def artifact_names(self) -> list[str]:
@@ -159,6 +181,8 @@ def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
                 return self.reply(404, {"message": "Not Found"})
             payload = json.loads(self.body() or b"null") if self.command in {"POST", "PATCH"} else None
             if answer := api.pulls_route(self.command, route, query, payload):
+                return self.reply(*answer)
+            if answer := api.issues_route(self.command, route, payload):
                 return self.reply(*answer)
             if match := re.fullmatch(r"/commits/(\w+)/pulls", route):
                 number = api.pulls.get(match[1])

@@ -121,23 +121,27 @@ def test_cookiecutters_own_check_refuses_a_python_version_outside_the_choices(tm
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_command_line_shows_the_reason_and_fails(tmp_path):
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("package_name=import", "error: package_name 'import' is a Python keyword"),
+        ("project_name=", "error: project_name must not be empty"),
+        ("project_name=   ", "error: project_name must not be empty"),
+    ],
+    ids=["keyword package", "empty name", "blank name"],
+)
+def test_the_command_line_shows_the_reason_without_a_traceback_and_fails(tmp_path, answer, message):
+    """An empty name used to stop at cookiecutter's own `"." directory already exists`, and every
+    refusal was followed by cookiecutter's traceback of its hook runner."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cookiecutter",
-            "--no-input",
-            "-o",
-            str(tmp_path),
-            str(TEMPLATE_DIR),
-            "package_name=import",
-        ],
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR), answer],
         capture_output=True,
         text=True,
         check=False,
     )
 
     assert result.returncode != 0
-    assert "error: package_name 'import' is a Python keyword" in result.stderr
+    assert message in result.stderr.splitlines()
+    assert "Traceback" not in result.stdout + result.stderr
+    assert len(result.stdout.splitlines()) <= 2  # "Stopping generation ...", "Hook script failed ..."
     assert list(tmp_path.iterdir()) == []

@@ -38,6 +38,10 @@ COMMANDS = {
         "Prepare the base branch's data as the reference of the drift check.",
     ),
     "monitor": ("checks.monitor", "Compare a production batch with the training data; exit 3 on drift."),
+    "drift-issue": (
+        "checks.drift_issue",
+        "Read the open GitHub issue labelled drift, or open or update it with the monitor's report.",
+    ),
     "make-batch": (
         "checks.batches",
         "Write a stable and a shifted sample production batch from the test set.",
@@ -91,6 +95,7 @@ COMMANDS = {
 WITH_ARGUMENTS = {
     "drift-reference",
     "monitor",
+    "drift-issue",
     "registry",
     "deploy",
     "update-branch",

@@ -186,6 +186,13 @@ def test_a_column_that_turned_to_text_is_a_clear_error(run):
         compare(run["reference"], current, run["model"], run["params"], ("a", "b"))
 
 
+def test_a_column_left_empty_is_a_clear_error_not_evidentlys(run):
+    current = run["reference"].assign(size=float("nan"))
+
+    with pytest.raises(PipelineError, match="column 'size' has no value in any row of the current data"):
+        compare(run["reference"], current, run["model"], run["params"], ("a", "b"))
+
+
 def test_without_a_reference_the_report_says_how_to_get_one(params):
     params.paths.ingested.parent.mkdir(parents=True)
     synthetic_frame(params.task).to_csv(params.paths.ingested, index=False)

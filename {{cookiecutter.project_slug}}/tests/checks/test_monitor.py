@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.checks.batches import make_batches
-from {{ cookiecutter.package_name }}.checks.monitor import DRIFT_STATUS, drifting_since, read_batch
+from {{ cookiecutter.package_name }}.checks.monitor import DRIFT_STATUS, drifting_since, full_report, read_batch
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.model.store import save_model
 from {{ cookiecutter.package_name }}.model.train import train
@@ -68,6 +69,26 @@ def test_drift_keeps_the_date_it_was_first_seen(deployed, tmp_path):
 
     issue = (deployed.paths.monitor / "issue.md").read_text()
     assert "- Drifting since: 2026-01-02T03:04:05Z" in issue
+
+
+def test_the_full_report_is_the_workflow_runs_artifact_on_github_and_the_file_elsewhere(monkeypatch):
+    html = Path("reports/monitor/drift.html")
+    for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    assert full_report(html, None) == "`reports/monitor/drift.html` on the machine that ran the monitor"
+
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "team/churn")
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    linked = full_report(html, None)
+
+    assert linked == (
+        "`drift.html` in the artifacts of "
+        "[the workflow run that checked this batch](https://github.example/team/churn/actions/runs/4242)"
+    )
+    assert full_report(html, "https://reports.example/drift.html") == (
+        "[drift.html](https://reports.example/drift.html)"
+    )
 
 
 def test_the_date_drift_was_first_seen_is_now_without_a_previous_issue(tmp_path):

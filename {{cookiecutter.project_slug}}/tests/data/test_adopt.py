@@ -139,6 +139,14 @@ def test_adopt_names_every_missing_column_at_once(project_dir):
         main(["mine.csv", "--target", "label", "--drop", "id"])
 
 
+def test_a_refused_dataset_is_not_copied_under_data_raw(project_dir):
+    synthetic_frame("classification").assign(target="high").to_csv(project_dir / "mine.csv", index=False)
+
+    with pytest.raises(PipelineError, match="a model needs at least two different target values"):
+        main(["mine.csv", "--target", "target"])
+    assert not (project_dir / "data/raw/mine.csv").exists()
+
+
 def test_every_problem_of_model_tests_is_reported_at_once(params, task):
     tests = params.model_tests.model_dump()
     tests.update(

@@ -107,6 +107,18 @@ def test_make_schema_names_a_duplicate_column(frame, schema_command):
     assert message.startswith("duplicate column 'size' in ")
 
 
+def test_make_schema_refuses_a_target_with_one_value_which_validate_would_always_refuse(
+    frame, schema_command, params
+):
+    single = schema_command(frame.assign(target=7))
+    one_row = schema_command(frame.head(1))
+
+    assert single.startswith(f"data.target 'target' is 7 in all {len(frame)} rows of ")
+    assert single.endswith("a model needs at least two different target values to learn from")
+    assert "in its only row of " in one_row
+    assert not params.paths.data_schema.exists()
+
+
 def test_make_schema_warns_about_an_empty_column(frame, params, monkeypatch, capsys):
     monkeypatch.setattr("{{ cookiecutter.package_name }}.data.schema.load_params", lambda: params)
     frame.assign(size=np.nan).to_csv(params.data.source, index=False)

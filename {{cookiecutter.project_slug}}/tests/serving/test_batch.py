@@ -65,3 +65,13 @@ def test_a_file_without_a_feature_column_is_refused(setup, tmp_path):
         score_file(
             tmp_path / "in.csv", tmp_path / "out.csv", setup.model, checks(setup), setup.params, io.StringIO()
         )
+
+
+def test_a_semicolon_file_is_named_as_such_not_as_one_unexpected_column(setup, tmp_path):
+    setup.frame.head(5).to_csv(tmp_path / "in.csv", index=False, sep=";")
+
+    with pytest.raises(PipelineError, match=r"in\.csv is not comma-separated \(the whole header is one"):
+        score_file(
+            tmp_path / "in.csv", tmp_path / "out.csv", setup.model, checks(setup), setup.params, io.StringIO()
+        )
+    assert not (tmp_path / "out.csv").exists()

@@ -33,9 +33,16 @@ REPORT_FILES = ("drift.html", "drift.json", "drift.md")
 
 
 def column_kinds(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str]) -> dict[str, Kind]:
-    """Numbers are compared as distributions, everything else as category frequencies."""
+    """Numbers are compared as distributions, everything else as category frequencies; a column
+    with no value at all in either table has no distribution to compare (an upstream feed broke)."""
     kinds: dict[str, Kind] = {}
     for column in columns:
+        for name, table in (("reference", reference), ("current data", current)):
+            if table[column].isna().all():
+                raise PipelineError(
+                    f"column '{column}' has no value in any row of the {name}: there is no distribution "
+                    "to compare; fill it where that data comes from"
+                )
         numeric = pd.api.types.is_numeric_dtype(reference[column]) and not pd.api.types.is_bool_dtype(
             reference[column]
         )

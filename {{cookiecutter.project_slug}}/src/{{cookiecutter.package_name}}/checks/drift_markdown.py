@@ -100,9 +100,10 @@ def drift_markdown(summary: DriftSummary) -> str:
 
 
 def issue_markdown(
-    summary: DriftSummary, source: str, checked_at: str, since: str | None, report_link: str
+    summary: DriftSummary, source: str, checked_at: str, since: str | None, full_report: str
 ) -> str:
-    """The body of the GitHub issue the monitor workflow opens or updates."""
+    """The body of the GitHub issue the monitor workflow opens or updates; `full_report` is markdown
+    that says where drift.html is."""
     lines = [
         "## Production data drift" if summary.drift_detected else "## Production data: no drift",
         "",
@@ -114,7 +115,7 @@ def issue_markdown(
     ]
     if since:
         lines.append(f"- Drifting since: {since}")
-    lines += [f"- Full report: [drift.html]({report_link})", ""]
+    lines += [f"- Full report: {full_report}", ""]
     if summary.drift_detected:
         lines += ["What drifted, and by how much:", "", *drift_table(summary, only_drifted=True), ""]
     lines += notes(summary)

@@ -19,6 +19,8 @@ from ..config import CsvParams, DownloadParams, Params, load_params
 from ..data.ingest import is_url, read_source
 from ..errors import PipelineError
 from ..model.store import load_model
+from ..outputs import markdown_code
+from ..repo.github import run_url
 from ..tables import read_table
 from .drift import compare, write_reports
 from .drift_markdown import issue_markdown, verdict
@@ -56,8 +58,18 @@ def drifting_since(previous_issue: Path | None, now: str) -> str:
     return found.group(1) if found else now
 
 
+def full_report(html: Path, report_url: str | None) -> str:
+    """Where a reader of the issue finds drift.html: the URL given, else the artifacts of this
+    workflow run (a repository path would not resolve in an issue), else the local file."""
+    if report_url:
+        return f"[drift.html]({report_url})"
+    if run := run_url():
+        return f"`drift.html` in the artifacts of [the workflow run that checked this batch]({run})"
+    return f"{markdown_code(html)} on the machine that ran the monitor"
+
+
 def monitor(
-    source: str, params: Params, previous_issue: Path | None = None, report_link: str | None = None
+    source: str, params: Params, previous_issue: Path | None = None, report_url: str | None = None
 ) -> int:
     """Check one batch, write the reports and the issue body, and return the exit status."""
     batch = read_batch(source, params.data.download, params.data.csv)
@@ -70,8 +82,8 @@ def monitor(
     checked = performance(model, batch, params) if labelled else None
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     since = drifting_since(previous_issue, now) if summary.drift_detected else None
-    link = report_link or str(params.paths.monitor / "drift.html")
-    issue = issue_markdown(summary, source=source, checked_at=now, since=since, report_link=link)
+    link = full_report(params.paths.monitor / "drift.html", report_url)
+    issue = issue_markdown(summary, source=source, checked_at=now, since=since, full_report=link)
     if checked is not None:
         issue += "\n" + checked.markdown(params.model_tests.gates)
     write_reports(params.paths.monitor, summary, snapshot, extra={ISSUE_FILE: issue})
@@ -91,7 +103,8 @@ def parser() -> argparse.ArgumentParser:
         "current", help="the production batch: a CSV path or an http(s) URL, or a prediction log (.jsonl)"
     )
     command.add_argument(
-        "--report-url", help="where readers of the issue find drift.html (default: its path)"
+        "--report-url",
+        help="where readers of the issue find drift.html (default: this workflow run, or its path)",
     )
     command.add_argument(
         "--previous-issue",

@@ -245,21 +245,24 @@ def unified_diff(before: str, after: str, name: str) -> str:
     return "".join(difflib.unified_diff(old, new, f"{name} (before)", f"{name} (after)"))
 
 
-def local_copy(data: str) -> str:
-    """The source params.yaml names: a URL as it is, a file as its copy under data/raw/."""
+def raw_source(data: str) -> str:
+    """The source params.yaml will name: a URL as it is, a file as its copy under data/raw/."""
     if is_url(data):
         return data
-    path = Path(data)
-    if not path.is_file():
+    if not Path(data).is_file():
         raise PipelineError(f"DATA: no such file: {data}")
-    destination = RAW_DIR / path.name
-    if path.resolve() != destination.resolve() and (
-        not destination.is_file() or destination.read_bytes() != path.read_bytes()
-    ):
+    return (RAW_DIR / Path(data).name).as_posix()
+
+
+def copy_in(data: str, source: str) -> None:
+    """Copy a local DATA to `source`, once every check passed: a refused file leaves nothing behind."""
+    path, destination = Path(data), Path(source)
+    if is_url(data) or path.resolve() == destination.resolve():
+        return
+    if not destination.is_file() or destination.read_bytes() != path.read_bytes():
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, destination)
         print(f"adopt: copied {data} to {destination}")
-    return destination.as_posix()
 
 
 def check_columns(frame: pd.DataFrame, target: str, drop: list[str]) -> None:
@@ -289,12 +292,13 @@ def main(argv: list[str] | None = None) -> None:
     drop = [name.strip() for name in args.drop.split(",") if name.strip()]
     params_before = PARAMS_FILE.read_text(encoding="utf-8") if PARAMS_FILE.is_file() else ""
     current = read_yaml(PARAMS_FILE, "run from the project root") or {}
-    source = local_copy(args.data)
-    data = DataParams(source=source, target=args.target, drop_columns=tuple(drop), csv=csv_options(source))
-    ingested = ingest_source(data)
+    source = raw_source(args.data)
+    data = DataParams(source=source, target=args.target, drop_columns=tuple(drop), csv=csv_options(args.data))
+    given = data.model_copy(update={"source": args.data})  # copied in only once it passes
+    ingested = ingest_source(given)
     frame = ingested.frame
     check_columns(frame, args.target, drop)
-    check_inferable(frame, data)
+    check_inferable(frame, given)
     if args.task:
         task: Task = args.task
         print(f"adopt: task: {task} (as TASK says)")
@@ -315,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     schema_path = params.paths.data_schema
     schema_before = schema_path.read_text(encoding="utf-8") if schema_path.is_file() else ""
     same_source = (current.get("data") or {}).get("source") == source
+    copy_in(args.data, source)
 
     for path, before, after in ((PARAMS_FILE, params_before, text), (schema_path, schema_before, new_schema)):
         if before == after:

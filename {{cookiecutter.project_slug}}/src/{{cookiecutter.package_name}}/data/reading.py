@@ -99,6 +99,11 @@ def shown(mark: str) -> str:
     return '"\\t"' if mark == "\t" else f'"{mark}"'
 
 
+def separation(options: CsvParams) -> str:
+    """How the configured CSVs are separated, as an error message says it."""
+    return "comma-separated" if options.separator == "," else f"separated by {options.separator!r}"
+
+
 def one_column_fix(frame: pd.DataFrame, options: CsvParams) -> str | None:
     """When the whole header read as one column holding another separator: the setting to change."""
     if frame.shape[1] != 1:

@@ -18,7 +18,7 @@ from ..dates import as_timestamps, date_text, is_date_column
 from ..errors import PipelineError
 from ..outputs import atomic_path
 from .ingest import duplicate_names, ingest_source
-from .reading import one_column_fix
+from .reading import one_column_fix, separation
 
 DType = Literal["integer", "number", "string", "boolean", "datetime"]
 ColumnCheck = Literal["dtype", "nullable", "max_missing", "unique", "min", "max", "allowed"]
@@ -200,11 +200,8 @@ def check_inferable(frame: pd.DataFrame, data: DataParams) -> None:
         )
     if data.target not in frame.columns:
         if fix := one_column_fix(frame, data.csv):
-            separated = (
-                "comma-separated" if data.csv.separator == "," else f"separated by {data.csv.separator!r}"
-            )
             raise PipelineError(
-                f"{source} is not {separated} (the whole header is one column): {fix}, "
+                f"{source} is not {separation(data.csv)} (the whole header is one column): {fix}, "
                 "then run `make schema` (`make adopt` detects the separator itself)"
             )
         raise PipelineError(
@@ -214,6 +211,13 @@ def check_inferable(frame: pd.DataFrame, data: DataParams) -> None:
         )
     if frame.empty:
         raise PipelineError(f"{source} has no rows with a target: nothing to infer a schema from")
+    values = frame[data.target].dropna().unique()
+    if len(values) < 2:  # validate refuses such a target whatever the schema says
+        rows = "its only row" if len(frame) == 1 else f"all {len(frame)} rows"
+        raise PipelineError(
+            f"data.target '{data.target}' is {plain(values[0])!r} in {rows} of {source}: a model needs "
+            "at least two different target values to learn from"
+        )
 
 
 def main() -> None:

@@ -10,14 +10,6 @@ BRANCH_PREFIX = "retrain/"
 RETRAIN_LABEL = "retrain"
 
 
-def open_drift_issue(github: GitHub) -> int | None:
-    """The number of the open issue labelled "drift" (the monitor keeps at most one), if any."""
-    query = urllib.parse.urlencode({"labels": "drift", "state": "open", "per_page": 10})
-    issues = github.json("GET", f"/issues?{query}") or []
-    numbers = [issue["number"] for issue in issues if "pull_request" not in issue]
-    return min(numbers) if numbers else None
-
-
 def open_retrain_pull(github: GitHub, base: str) -> dict | None:
     """The open pull request from a `retrain/` branch of this repository into `base`, if any."""
     query = urllib.parse.urlencode({"state": "open", "base": base, "per_page": 100})

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checks.drift_issue import open_drift_issue
 from ..config import Params, load_params
 from ..data.ingest import source_bytes
 from ..errors import PipelineError
@@ -25,7 +26,7 @@ from ..outputs import markdown_code, markdown_text
 from ..repo.git import REMOTE, git
 from ..repo.github import GitHub
 from .add_data import add_batch, ledger_entries
-from .pull_request import BRANCH_PREFIX, open_drift_issue, open_or_update, open_retrain_pull
+from .pull_request import BRANCH_PREFIX, open_or_update, open_retrain_pull
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def retrain(
         if not pending:
             print("retrain: no new labelled batch: nothing to retrain on")
             return 0
-        drift_issue = open_drift_issue(github)
+        issue = open_drift_issue(github)
+        drift_issue = int(issue["number"]) if issue else None
         rows = sum(batch.rows for batch in pending)
         why = due_because(reason, drift_issue, rows, params)
         if why is None:

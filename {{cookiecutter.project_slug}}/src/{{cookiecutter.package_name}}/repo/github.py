@@ -130,6 +130,14 @@ class GitHub:
             return json.loads(response.read(MAX_JSON) or b"null")
 
 
+def run_url() -> str | None:
+    """This workflow run's page on GitHub, which lists its artifacts; None outside GitHub Actions."""
+    server, repository, run_id = (
+        os.environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
+
+
 def message_of(error: urllib.error.HTTPError) -> str:
     """GitHub's `message` from an error response, else its reason phrase."""
     try:

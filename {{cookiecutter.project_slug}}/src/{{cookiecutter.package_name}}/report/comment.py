@@ -27,6 +27,7 @@ from ..errors import PipelineError
 from ..model.provenance import COMPUTED_FOR, outdated
 from ..outputs import atomic_path, markdown_code, markdown_table, markdown_text, visible
 from ..repo.branch import stale_notice
+from ..repo.github import run_url
 
 if TYPE_CHECKING:
     from dvc.repo import Repo
@@ -342,11 +343,9 @@ def model_hash(params: Params) -> str | None:
 
 def artifacts_link() -> str:
     """Where the full reports are: the workflow run's artifacts in CI, the files locally."""
-    server, repository, run_id = (
-        os.environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    if server and repository and run_id:
-        return f"the `reports` artifact of [this workflow run]({server}/{repository}/actions/runs/{run_id})"
+    url = run_url()
+    if url:
+        return f"the `reports` artifact of [this workflow run]({url})"
     return "`reports/` in this working copy"
 
 

@@ -18,7 +18,7 @@ from typing import TextIO
 import pandas as pd
 
 from ..config import Params, load_params
-from ..data.reading import csv_chunks
+from ..data.reading import csv_chunks, one_column_fix, separation
 from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_path
@@ -60,6 +60,9 @@ def score_file(
     rows = scored_rows = skipped = 0
     with atomic_path(destination) as output, output.open("w", encoding="utf-8", newline="") as handle:
         for chunk in csv_chunks(source, params.data.csv, settings.batch_rows, text_columns):
+            if fix := one_column_fix(chunk, params.data.csv):
+                separated = separation(params.data.csv)
+                raise PipelineError(f"{source} is not {separated} (the whole header is one column): {fix}")
             rows += len(chunk)
             verdict = checks.check(chunk)
             if verdict.refused or (verdict.bad_rows and settings.bad_rows == "refuse"):
