@@ -71,6 +71,19 @@ def wait_until_ready(server: subprocess.Popen, base: str, output: Path) -> None:
     pytest.fail(f"the server was not ready within {STARTUP_SECONDS} s:\n{output.read_text()}")
 
 
+def start_server(project: Path, stage: str, port: int, output: Path) -> subprocess.Popen:
+    """`make serve` in its own process group (so that `stop` ends make and the server), printing to output."""
+    with output.open("w") as log:
+        return subprocess.Popen(
+            ["make", "serve", f"STAGE={stage}", f"PORT={port}"],
+            cwd=project,
+            env=project_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def stop(server: subprocess.Popen) -> None:
     """SIGTERM to make, uv and the server (their own process group); they must exit in time."""
     os.killpg(server.pid, signal.SIGTERM)
@@ -90,15 +103,7 @@ def test_the_real_server_answers_refuses_counts_logs_and_agrees_with_make_predic
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     output = tmp_path / "serve.log"
-    with output.open("w") as log:
-        server = subprocess.Popen(
-            ["make", "serve", "STAGE=local", f"PORT={port}"],
-            cwd=project,
-            env=project_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start_server(project, "local", port, output)
     try:
         wait_until_ready(server, base, output)
         good_status, good = http("POST", f"{base}/predict", rows)

@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import copy_project, project_env, run
-from .test_serving import free_port, stop, typed_rows, wait_until_ready
+from .conftest import copy_project, run
+from .test_serving import free_port, start_server, stop, typed_rows, wait_until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -145,15 +145,7 @@ def served(ready_project, tmp_path_factory) -> Iterator[Served]:
     with (project / "data/processed/test.csv").open() as source:
         rows = typed_rows(project, list(csv.DictReader(source))[:ROWS])
     output = tmp_path_factory.mktemp("rollout-log") / "serve.log"
-    with output.open("w") as log:
-        server = subprocess.Popen(
-            ["make", "serve", "STAGE=dev", f"PORT={port}"],
-            cwd=project,
-            env=project_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start_server(project, "dev", port, output)
     served = Served(project, port, rows, server)
     try:
         wait_until_ready(server, served.base, output)
