@@ -43,7 +43,10 @@ def rollout_tags(stage: str) -> tuple[Event, Event | None]:
     return rollout.primary, rollout.candidate
 
 
-def router_loader(params: Params, stage: str) -> Callable[[ServingParams], Router]:
+RouterLoader = Callable[[ServingParams], Router]  # a serving section in, the router it asks for out
+
+
+def router_loader(params: Params, stage: str) -> RouterLoader:
     """Build the router a serving section and the registry ask for now; versions in use stay loaded.
 
     A served stage under canary, ab or shadow with no serving.candidate takes its two versions
@@ -90,13 +93,10 @@ def router_loader(params: Params, stage: str) -> Callable[[ServingParams], Route
     return build
 
 
-def bundle_router(bundle: Path) -> Callable[[ServingParams], Router]:
+def bundle_router(bundle: Path) -> RouterLoader:
     """A bundle directory is served alone: in a container, KServe splits traffic between versions."""
     model = load_bundle(bundle)
     return lambda settings: Router("recreate", model, None, settings.canary_share)
-
-
-RouterLoader = Callable[[ServingParams], Router]
 
 
 def reloader(load_router: RouterLoader, stage: str | Path) -> Callable[[], Router] | None:
