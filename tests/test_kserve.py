@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from .act_harness import STAND_INS
-from .conftest import PACKAGE, copy_project, project_env, run
-from .test_serving import free_port, http, stop, typed_rows, wait_until_ready
+from .conftest import PACKAGE, copy_project, free_port, project_env, run
+from .test_serving import http, stop, typed_rows, wait_until_ready
 from .test_workflows import tool
 
 SCHEMA = Path(__file__).parent / "schemas" / "kserve" / "inferenceservice-v1beta1.json"

@@ -14,7 +14,7 @@ import boto3
 import pytest
 import yaml
 
-from .conftest import copy_project, project_env, run
+from .conftest import copy_project, free_port, project_env, run
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +25,6 @@ S3_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def s3_client(endpoint: str):

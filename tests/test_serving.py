@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,18 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import copy_project, project_env, run
+from .conftest import copy_project, free_port, project_env, run
 
 pytestmark = pytest.mark.slow
 
 STARTUP_SECONDS = 240
 ROWS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def http(method: str, url: str, body: Any = None) -> tuple[int, str]:

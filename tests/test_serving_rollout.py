@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import copy_project, run
-from .test_serving import free_port, start_server, stop, typed_rows, wait_until_ready
+from .conftest import copy_project, free_port, run
+from .test_serving import start_server, stop, typed_rows, wait_until_ready
 
 pytestmark = pytest.mark.slow
 
