@@ -397,6 +397,34 @@ def test_a_tampered_model_in_the_remote_is_refused_and_not_bundled(story):
     assert not (story.published / "model@v0.1.1").exists()
 
 
+SERVE_TAG = f"""
+import sys
+from {PACKAGE}.serving.loaded import load_tag
+print(load_tag(sys.argv[1]).version)
+"""
+
+
+def test_serving_reuses_a_verified_bundle_and_rewrites_a_tampered_one(story):
+    """What `make serve` loads for a stage tag: a restart reuses the bundle written before."""
+    load = ("uv", "run", "python", "-c", SERVE_TAG, "model#prod#4")
+    first = run(*load, cwd=story.deployer, env=ENV)
+    bundle = story.deployer / "build" / "serving" / "model-v0.1.1-prod"
+    model = bundle / "model.skops"
+    written = model.stat().st_mtime_ns
+
+    again = run(*load, cwd=story.deployer, env=ENV)
+    reused = model.stat().st_mtime_ns == written
+    model.write_bytes(model.read_bytes() + b"tampered")
+    after_tampering = run(*load, cwd=story.deployer, env=ENV)
+
+    assert first.stdout == again.stdout == after_tampering.stdout == "v0.1.1\n"
+    assert reused
+    assert b"tampered" not in model.read_bytes()
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    assert metadata["tag"] == "model#prod#4"
+    assert metadata["model"]["md5"] == model_md5_at(story, story.merges["fewer-trees"])
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -104,12 +104,35 @@ def fetch(commit: str, path: str, destination: Path, version_tag: str) -> str:
     return f"the GitHub release {version_tag}"
 
 
+def copy_from_cache(md5: str, destination: Path) -> bool:
+    """Copy the file with this md5 from this machine's DVC cache, if it holds it.
+
+    The cache stores files by md5, so the version a commit recorded is found without the
+    checkout at that commit that  makes (a second or more per file).
+    """
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        with Repo(".") as repo:
+            cached = Path(repo.cache.local.oid_to_path(md5))
+    except NotDvcRepoError:
+        return False
+    if not cached.is_file():
+        return False
+    shutil.copyfile(cached, destination)
+    return True
+
+
 def fetch_verified(commit: str, path: str, destination: Path, version_tag: str) -> str:
     """Fetch a file and refuse it unless its md5 is the one dvc.lock recorded at that commit."""
     expected = recorded_md5(commit, path)
     if expected is None:
         raise PipelineError(f"dvc.lock at {commit[:7]} records no md5 for {path}")
-    source = fetch(commit, path, destination, version_tag)
+    if copy_from_cache(expected, destination):
+        source = "the local DVC cache"
+    else:
+        source = fetch(commit, path, destination, version_tag)
     actual = file_md5(destination)
     if actual != expected:
         raise PipelineError(
@@ -158,15 +181,36 @@ def card_facts(assigned: Assigned, model_path: str, md5: str, size: int, descrip
     )
 
 
-def build_bundle(assigned: Assigned, root: Path) -> Path:
-    """Write the bundle directory and its .tar.gz beside it; return the archive."""
+def bundle_dir(assigned: Assigned, root: Path) -> Path:
+    """Where the bundle of a stage assignment is written: `<root>/model-<version>-<stage>`."""
+    return root / f"{ARTIFACT}-{assigned.version}-{assigned.stage}"
+
+
+def holds_bundle(bundle: Path, assigned: Assigned) -> bool:
+    """Whether a bundle written earlier is this assignment's, its model file still the md5 that
+    dvc.lock records at the assignment's commit."""
+    try:
+        metadata = json.loads((bundle / "metadata.json").read_text(encoding="utf-8"))
+        model = metadata["model"]
+        held = file_md5(bundle / model["file"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return (
+        metadata.get("tag") == assigned.tag
+        and metadata.get("commit") == assigned.commit
+        and held == model.get("md5") == recorded_md5(assigned.commit, model.get("path", ""))
+    )
+
+
+def write_bundle(assigned: Assigned, root: Path) -> Path:
+    """Write the bundle directory: the verified model, its description, card and metadata."""
     model_path = artifact_path(assigned.commit)
     described_path = committed_yaml(assigned.commit, "params.yaml")["paths"]["model_metadata"]
-    name = f"{ARTIFACT}-{assigned.version}-{assigned.stage}"
+    target = bundle_dir(assigned, root)
     root.mkdir(parents=True, exist_ok=True)
     # Built aside and moved into place only once verified, so a refused model leaves no bundle.
     with tempfile.TemporaryDirectory(prefix=".bundle-", dir=root) as work:
-        bundle = Path(work) / name
+        bundle = Path(work) / target.name
         bundle.mkdir()
         model_file = bundle / Path(model_path).name
         version_tag = f"{ARTIFACT}@{assigned.version}"
@@ -186,11 +230,16 @@ def build_bundle(assigned: Assigned, root: Path) -> Path:
             "params": facts.params,
         }
         (bundle / "metadata.json").write_text(json_text(metadata), encoding="utf-8")
-        shutil.rmtree(root / name, ignore_errors=True)
-        shutil.move(bundle, root / name)
-    archive = root / f"{name}.tar.gz"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(bundle, target)
+    return target
+
+
+def pack(bundle: Path) -> Path:
+    """The bundle as a .tar.gz beside it: the file the publisher attaches to the release."""
+    archive = bundle.parent / f"{bundle.name}.tar.gz"
     with tarfile.open(archive, "w:gz") as packed:
-        packed.add(root / name, arcname=name)
+        packed.add(bundle, arcname=bundle.name)
     return archive
 
 
@@ -279,7 +328,7 @@ def main(argv: list[str]) -> None:
     arguments = parser().parse_args(argv)
     assigned = read_tag(arguments.tag)
     override = check_policy(assigned)
-    archive = build_bundle(assigned, BUNDLES)
+    archive = pack(write_bundle(assigned, BUNDLES))
     print(f"deploy: {ARTIFACT} {assigned.version} for {assigned.stage} verified and bundled in {archive}")
     if not arguments.bundle_only:
         publish(arguments.publisher, archive, assigned)

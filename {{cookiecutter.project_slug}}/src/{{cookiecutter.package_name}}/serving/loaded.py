@@ -124,11 +124,18 @@ def load_stage(stage: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
 
 
 def load_tag(tag: str, root: Path = SERVING_BUNDLES) -> LoadedModel:
-    """The version a stage tag assigned, fetched and md5-verified as `make deploy` does."""
-    from ..registry.deploy import build_bundle, read_tag
+    """The version a stage tag assigned, fetched and md5-verified as `make deploy` does.
 
-    archive = build_bundle(read_tag(tag), root)
-    return load_bundle(archive.parent / archive.name.removesuffix(".tar.gz"), "verified")
+    The bundle an earlier start wrote for the same tag is reused if it still matches dvc.lock,
+    so a restart or a reload does not fetch the model again.
+    """
+    from ..registry.deploy import bundle_dir, holds_bundle, read_tag, write_bundle
+
+    assigned = read_tag(tag)
+    bundle = bundle_dir(assigned, root)
+    if not holds_bundle(bundle, assigned):
+        bundle = write_bundle(assigned, root)
+    return load_bundle(bundle, "verified")
 
 
 def load_source(name: str | Path, params: Params) -> LoadedModel:
