@@ -156,6 +156,9 @@ class ModelTestsParams(Section):
 
     gates: dict[str, float] = Field(default_factory=dict, description="Absolute bounds, optional.")
     regression_tolerance: float = Field(ge=0, description="Allowed relative loss against the base.")
+    min_labelled_rows: int = Field(
+        default=100, ge=1, description="make monitor: fewer labelled rows in a batch are not judged."
+    )
     primary_metric: str | None = Field(
         default=None, description="The metric the baseline gate compares (default per task)."
     )

@@ -154,6 +154,22 @@ def test_a_model_that_got_worse_on_labelled_data_is_a_drop(training):
     assert "| roc_auc |" in worse.markdown(training.model_tests.gates)
 
 
+def test_a_labelled_batch_too_small_to_judge_is_not_a_drop(training):
+    frame = synthetic_frame("classification", rows=400, seed=0)
+    model = train(*features_and_target(frame, training.data), training)
+    flipped = frame.assign(target=frame["target"].map({"high": "low", "low": "high"}))
+
+    checked = performance(model, flipped.head(20), training)
+
+    assert checked.drops == []
+    assert checked.verdict() == (
+        "20 labelled rows, too few to judge the metrics (model_tests.min_labelled_rows: 100)"
+    )
+    assert checked.markdown(training.model_tests.gates).startswith(
+        "## Model performance on the labelled batch: not judged\n\n20 labelled rows, too few"
+    )
+
+
 def test_retraining_is_due_for_a_reason_an_open_drift_issue_or_enough_rows(training):
     assert due_because("drift found", None, 0, training) == "drift found"
     assert due_because(None, 5, 0, training) == "drift issue #5 is open"

@@ -89,8 +89,7 @@ def monitor(
     write_reports(params.paths.monitor, summary, snapshot, extra={ISSUE_FILE: issue})
     print(f"monitor: {verdict(summary)}")
     if checked is not None:
-        dropped = ", ".join(checked.drops) or "no gated metric"
-        print(f"monitor: metrics on {checked.rows} labelled rows: {dropped} dropped")
+        print(f"monitor: {checked.verdict()}")
     return DRIFT_STATUS if summary.drift_detected or (checked is not None and checked.drops) else 0
 
 

@@ -2,7 +2,8 @@
 
 Concept drift: the inputs may look the same while the answers they should get have moved.
 A gated metric that misses its gate in params.yaml, or falls further below the test set's
-score than model_tests.regression_tolerance allows, is a drop.
+score than model_tests.regression_tolerance allows, is a drop. A batch with fewer labelled rows
+than model_tests.min_labelled_rows is not judged: a score on a handful of rows is noise.
 """
 
 from __future__ import annotations
@@ -28,9 +29,26 @@ class Performance:
     scores: dict[str, float]
     test_scores: dict[str, float]
     drops: list[str]
+    min_rows: int
+
+    @property
+    def judged(self) -> bool:
+        """Whether the batch has enough labelled rows for its scores to mean something."""
+        return self.rows >= self.min_rows
+
+    def verdict(self) -> str:
+        """One line: what dropped, or why nothing was judged."""
+        if not self.judged:
+            return (
+                f"{self.rows} labelled {'row' if self.rows == 1 else 'rows'}, too few to judge the metrics "
+                f"(model_tests.min_labelled_rows: {self.min_rows})"
+            )
+        return f"metrics on {self.rows} labelled rows: {', '.join(self.drops) or 'no gated metric'} dropped"
 
     def markdown(self, gates: dict[str, float]) -> str:
         """The section the drift issue gets: one line per gated metric."""
+        if not self.judged:
+            return f"## Model performance on the labelled batch: not judged\n\n{self.verdict()}."
         rows = []
         for metric, bound in gates.items():
             batch, test = self.scores.get(metric), self.test_scores.get(metric)
@@ -57,15 +75,16 @@ def dropped(metric: str, value: float, test: float | None, gate: float, toleranc
 def performance(model: Pipeline, batch: pd.DataFrame, params: Params) -> Performance:
     """Score the model on a labelled batch and compare with the test set's metrics."""
     labelled = batch.dropna(subset=[params.data.target])
-    features, target = features_and_target(labelled, params.data)
-    scores = score(model, features, target, params.task)
     metrics_file = params.paths.metrics
     test_scores = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     tests = params.model_tests
+    if len(labelled) < tests.min_labelled_rows:
+        return Performance(len(labelled), {}, test_scores, [], tests.min_labelled_rows)
+    scores = score(model, *features_and_target(labelled, params.data), params.task)
     drops = [
         metric
         for metric, gate in tests.gates.items()
         if metric in scores
         and dropped(metric, scores[metric], test_scores.get(metric), gate, tests.regression_tolerance)
     ]
-    return Performance(len(labelled), scores, test_scores, drops)
+    return Performance(len(labelled), scores, test_scores, drops, tests.min_labelled_rows)
