@@ -100,10 +100,10 @@ def make_arguments(target: str, path: Path, project: Path) -> list[str]:
     }.get(target, [])
 
 
-# What must not move: the last good model and its metrics, and the user's own files. Not
-# dvc.lock nor data/interim/: DVC records each stage that succeeded before the one that failed
-# (ingest of a file that validate then refuses), which changes no model.
-WATCHED = ("models", "reports", "data/raw", "params.yaml", "schema.yaml", "predictions.csv")
+# What must not move: the last good model, its metrics and data, dvc.lock (a failed run does not
+# record the stages that succeeded before the failure, such as an ingest validate then refused),
+# and the user's own files.
+WATCHED = ("models", "reports", "data", "dvc.lock", "params.yaml", "schema.yaml", "predictions.csv")
 # What a failed run writes by design: the report that says what failed.
 WRITTEN_ON_FAILURE = {"reports/validation.json", "reports/validation.md", "reports/monitor/rejected_batch.md"}
 
