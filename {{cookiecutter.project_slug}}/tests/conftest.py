@@ -76,8 +76,8 @@ def make_params(task: Task, root: Path, **overrides: object) -> Params:
         "drift": {
             "drift_share": 0.2,
             "sample_rows": 5000,
-            "noise_rounds": 100,
-            "noise_quantile": 0.99,
+            "noise_rounds": 1000,
+            "false_alarm_rate": 0.005,
             "numerical": {"method": "wasserstein", "threshold": 0.1},
             "categorical": {"method": "jensenshannon", "threshold": 0.1},
         },

@@ -103,8 +103,10 @@ class CategoricalDrift(Section):
 class DriftParams(Section):
     drift_share: float = Field(gt=0, le=1)
     sample_rows: int = Field(ge=100)
-    noise_rounds: int = Field(ge=0, le=1000, description="Bootstrap rounds for the noise floor; 0: none.")
-    noise_quantile: float = Field(ge=0.5, lt=1, description="The floor is this quantile of the noise.")
+    noise_rounds: int = Field(ge=0, le=100_000, description="Bootstrap rounds for the noise floor; 0: none.")
+    false_alarm_rate: float = Field(
+        gt=0, lt=1, description="How often, at most, a batch from the reference's distribution is flagged."
+    )
     numerical: NumericalDrift
     categorical: CategoricalDrift
 

@@ -94,10 +94,29 @@ def method_and_threshold(kind: Kind, drift: DriftParams) -> tuple[str, float]:
     return setting.method, setting.threshold
 
 
+def false_alarm_level(columns: int, drift: DriftParams, prediction: bool) -> float:
+    """The chance each column (and the prediction) may be flagged by sampling alone, so that a batch
+    from the reference's distribution is flagged at most `drift.false_alarm_rate` of the time.
+
+    A batch is flagged when its prediction drifts, or when `needed` of its columns do. The first
+    happens at most `level` of the time; the second, by Markov's inequality on the number of columns
+    flagged by chance (`columns * level` on average), at most `columns * level / needed`. The sum
+    bounds the rate whatever the correlation between columns, which often drift together.
+    """
+    needed = next(count for count in range(1, columns + 1) if count / columns >= drift.drift_share)
+    return drift.false_alarm_rate / (int(prediction) + columns / needed)
+
+
 def noise_floors(
-    reference: pd.DataFrame, current: pd.DataFrame, kinds: dict[str, Kind], drift: DriftParams, seed: int
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    kinds: dict[str, Kind],
+    drift: DriftParams,
+    level: float,
+    seed: int,
 ) -> dict[str, float]:
-    """Each column's noise floor at these two tables' sizes, for the methods that have one."""
+    """Each column's noise floor at these two tables' sizes and this false-alarm level, for the
+    methods that have one."""
     floors = {}
     for index, (column, kind) in enumerate(kinds.items()):
         method, _ = method_and_threshold(kind, drift)
@@ -106,7 +125,7 @@ def noise_floors(
             continue
         rows = len(finite(current[column]))
         floors[column] = noise_floor(
-            reference[column], rows, measure, drift.noise_rounds, drift.noise_quantile, seed + index
+            reference[column], rows, measure, drift.noise_rounds, level, seed + index
         )
     return floors
 
@@ -203,7 +222,8 @@ def compare(
         kinds[predicted] = "numerical" if params.task == "regression" else "categorical"
     except PipelineError as error:
         notes.append(f"no prediction drift: {error}")
-    floors = noise_floors(reference_sample, current_sample, kinds, params.drift, seed)
+    level = false_alarm_level(len(columns), params.drift, prediction=predicted in kinds)
+    floors = noise_floors(reference_sample, current_sample, kinds, params.drift, level, seed)
     used = thresholds(kinds, floors, params.drift)
     snapshot = evidently_report(reference_sample, current_sample, kinds, params.drift, used)
     verdicts = column_verdicts(snapshot, kinds, floors)

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 NOISE_FLOOR_NOTE = (
     "A threshold marked (noise floor) is what sampling alone reaches between tables of these sizes "
-    "(`drift.noise_quantile` of `drift.noise_rounds` draws from the reference), as it is above params.yaml's."
+    "(in `drift.noise_rounds` draws from the reference; rarely enough that a batch is flagged by chance "
+    "at most `drift.false_alarm_rate` of the time), as it is above params.yaml's."
 )
 NO_REFERENCE_HINT = "`make drift-reference BASE=main` fetches the base branch's data"
 NOTE_CHARACTERS = 400  # a note lists column names: longer than one name, still bounded
