@@ -240,7 +240,7 @@ class ServingParams(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     batch_rows: int = Field(
-        default=10_000, ge=1, description="`make predict` reads and scores this many rows at a time."
+        default=50_000, ge=1, description="`make predict` reads and scores this many rows at a time."
     )
     bad_rows: Literal["skip", "refuse"] = Field(
         default="skip",

@@ -38,10 +38,14 @@ class Trained:
     frame: pd.DataFrame
 
 
-def trained(task: Task, root: Path, version: str = "v1.0.0", **serving: Any) -> Trained:
-    """Fit the synthetic frame's model, write it with its description and schema under root."""
+def trained(
+    task: Task, root: Path, version: str = "v1.0.0", estimator: str | None = None, **serving: Any
+) -> Trained:
+    """Fit the synthetic frame's model (its default estimator, or this one), write it with its
+    description and schema under root."""
     frame = synthetic_frame(task)
-    params = make_params(task, root, serving={"log_dir": str(root / "logs"), **serving})
+    model = {"model": {"estimator": estimator, "hyperparameters": {}}} if estimator else {}
+    params = make_params(task, root, serving={"log_dir": str(root / "logs"), **serving}, **model)
     features, target = features_and_target(frame, params.data)
     pipeline = train(features, target, params)
     for path in (params.paths.model, params.paths.train):

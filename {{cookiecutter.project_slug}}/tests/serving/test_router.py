@@ -18,6 +18,8 @@ def setup(tmp_path_factory):
 class Always:
     """A stand-in model that predicts one class whatever it is shown."""
 
+    classes_ = np.array(["high", "low"])
+
     def __init__(self, label):
         self.label = label
 
