@@ -62,16 +62,20 @@ def trained(
 
 
 def service(
-    setup: Trained, strategy: str = "recreate", candidate: LoadedModel | None = None, log: bool = True
+    setup: Trained,
+    strategy: str = "recreate",
+    candidate: LoadedModel | None = None,
+    log: bool = True,
+    stage: str = "prod",
 ) -> Service:
     settings = setup.params.serving
-    router = Router(strategy, setup.model, candidate, settings.canary_share)  # type: ignore[arg-type]
+    router = Router(strategy, setup.model, candidate, canary_share=0.1)  # type: ignore[arg-type]
     features = [feature for model in router.models for feature in model.features]
     data = setup.params.data
     checks = RequestChecks(setup.schema, features, data.drop_columns, data.target)
     metrics = ServingMetrics()
     prediction_log = (
-        PredictionLog(settings.log_dir, ["row_id"], on_drop=metrics.log_dropped.inc) if log else None
+        PredictionLog(settings.log_dir, stage, ["row_id"], on_drop=metrics.log_dropped.inc) if log else None
     )
     return Service(router, checks, settings, metrics, prediction_log)
 

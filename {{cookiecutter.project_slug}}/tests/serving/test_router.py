@@ -12,7 +12,7 @@ from .helpers import client, records, service, trained
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    return trained("classification", tmp_path_factory.mktemp("serving"), canary_share=0.1)
+    return trained("classification", tmp_path_factory.mktemp("serving"))
 
 
 class Always:
@@ -114,7 +114,7 @@ def test_recreate_has_one_version_and_refuses_switching(setup):
 
 
 def test_a_two_version_strategy_without_a_candidate_says_what_to_set(setup):
-    with pytest.raises(PipelineError, match=r"set serving\.candidate"):
+    with pytest.raises(PipelineError, match=r"set the served stage's candidate \(serving\.stages\.<stage>"):
         Router("blue-green", setup.model)
 
 
