@@ -4,7 +4,8 @@
 
 The project must have a trained model (`make setup pipeline`). In one run the script measures:
 1. the floor: the model's bare `predict_proba` on 1 row and 1,000 rows (median of repeats) and
-   its bulk rate in rows/s, in the project's own environment;
+   its bulk rate in rows/s, in the project's own environment; measured again at the end, since
+   on a shared machine it moves with the load;
 2. batch scoring: `make predict` on CSVs of a tenth of `--batch-rows` and of `--batch-rows`
    rows (test.csv repeated), rows/s and the peak memory (max RSS) of each, so a flat memory
    shows as the same peak at both sizes;
@@ -120,6 +121,13 @@ def floor(project: Path) -> dict[str, float]:
     return json.loads(result.stdout.splitlines()[-1])
 
 
+def show_floor(title: str, model: dict[str, float]) -> None:
+    print(
+        f"{title}, predict_proba: 1 row {model['one'] * 1000:.1f} ms, 1,000 rows "
+        f"{model['thousand'] * 1000:.1f} ms, bulk {model['bulk']:,.0f} rows/s"
+    )
+
+
 def big_csv(project: Path, rows: int, destination: Path) -> None:
     """test.csv's rows repeated up to `rows`."""
     with (project / "data/processed/test.csv").open() as source:
@@ -161,10 +169,7 @@ def main() -> None:
     project = arguments.project
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     model = floor(project)
-    print(
-        f"floor, predict_proba: 1 row {model['one'] * 1000:.1f} ms, 1,000 rows "
-        f"{model['thousand'] * 1000:.1f} ms, bulk {model['bulk']:,.0f} rows/s"
-    )
+    show_floor("floor", model)
     work = Path(tempfile.mkdtemp(prefix="serving-benchmark-"))
     try:
         sizes = (arguments.batch_rows // 10, arguments.batch_rows)
@@ -216,6 +221,9 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    # On a shared machine the floor moves with the load: measured again, the figures' bracket.
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    show_floor("floor again, after the runs", floor(project))
 
 
 if __name__ == "__main__":
