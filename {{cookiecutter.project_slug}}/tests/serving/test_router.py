@@ -4,9 +4,12 @@ import json
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }}.config import ServingParams
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.serving.router import Router
+from {{ cookiecutter.package_name }}.serving.server import stage_settings
 
+from ..conftest import commit
 from .helpers import client, records, service, trained
 
 
@@ -149,3 +152,14 @@ def test_only_this_machine_may_steer_the_router(setup, candidate):
     assert refused.json() == {"error": "the router is controlled from the server's own machine"}
     assert client(served).get("/router").json()["live"] == "stable"
     assert client(served, address="::1").post("/router/switch").json()["live"] == "candidate"
+
+
+def test_serving_a_stage_gto_does_not_know_names_the_stages_and_a_known_one_gets_its_entry(repository):
+    commit(repository, {".gto": "stages: [dev, prod]\n"})
+    serving = ServingParams(stages={"prod": {"strategy": "canary", "canary_share": 0.2}})
+
+    with pytest.raises(PipelineError, match=r"unknown stage 'qa': the stages are dev, prod"):
+        stage_settings(serving, "qa")
+    prod = stage_settings(serving, "prod")
+    assert (prod.strategy, prod.canary_share) == ("canary", 0.2)
+    assert stage_settings(serving, "dev").strategy == "recreate"

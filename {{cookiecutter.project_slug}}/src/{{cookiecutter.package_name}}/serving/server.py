@@ -48,11 +48,13 @@ RouterLoader = Callable[[ServingParams], Router]  # a serving section in, the ro
 
 
 def stage_settings(serving: ServingParams, stage: str) -> StageServing:
-    """The served stage's entry of serving.stages; a registry stage's is checked against .gto."""
+    """The served stage's entry of serving.stages; a registry stage, and the stages the section
+    names, are checked against .gto."""
     if stage == LOCAL:
         return serving.stage(LOCAL)
-    from ..registry.versions import known_serving  # GTO: imported only when a stage is served
+    from ..registry.versions import known_serving, known_stages  # GTO: only when a stage is served
 
+    known_stages(stage)
     return known_serving(serving).stage(stage)
 
 
