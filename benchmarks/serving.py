@@ -4,10 +4,12 @@
 
 The project must have a trained model (`make setup pipeline`). In one run the script measures:
 1. the floor: the model's bare `predict_proba` on 1 row and 1,000 rows (median of repeats) and
-   its bulk rate in rows/s, in the project's own environment;
+   its bulk rate in rows/s, in the project's own environment; measured again at the end, since
+   on a shared machine it moves with the load;
 2. batch scoring: `make predict` on CSVs of a tenth of `--batch-rows` and of `--batch-rows`
    rows (test.csv repeated), rows/s and the peak memory (max RSS) of each, so a flat memory
-   shows as the same peak at both sizes;
+   shows as the same peak at both sizes; then its scoring and the bare `predict_proba` on the
+   smaller file's rows in turns, in one process, a ratio the machine's load moves less;
 3. the server: `make serve STAGE=local` on a free port, `--requests` POST /predict requests of
    1 row and of 1,000 rows at concurrency 1 and 8: requests/s, p50 and p99.
 Figures are printed, never asserted: they depend on the machine. Not run by the tests.
@@ -106,6 +108,52 @@ print(json.dumps({{"one": seconds(1, 50), "thousand": seconds(1000, 20), "bulk":
 """
 
 
+# Run in the project's environment: `make predict`'s scoring (read, check, score, write) on a
+# CSV, in turns with the bare predict_proba on the same rows, so that both meet the same load.
+# Prints one JSON line: the best of three of each, in seconds.
+IN_TURNS = """
+import io, json, sys, time
+from pathlib import Path
+import pandas as pd
+from {package}.config import load_params
+from {package}.data.schema import load_schema
+from {package}.serving.batch import score_file
+from {package}.serving.checks import RequestChecks
+from {package}.serving.loaded import load_local
+params = load_params()
+model = load_local(params)
+schema = load_schema(params.paths.data_schema)
+checks = RequestChecks(schema, model.features, params.data.drop_columns, params.data.target)
+source, scored = Path(sys.argv[1]), Path(sys.argv[2])
+features = pd.read_csv(source).reindex(columns=list(model.features))
+bare, batch = [], []
+for _ in range(3):
+    started = time.perf_counter()
+    model.pipeline.predict_proba(features)
+    bare.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    score_file(source, scored, model, checks, params, io.StringIO())
+    batch.append(time.perf_counter() - started)
+print(json.dumps({{"bare": min(bare), "batch": min(batch)}}))
+"""
+
+
+def in_turns(project: Path, rows: int, work: Path) -> dict[str, float]:
+    """Batch scoring and the bare model on the same rows, in turns, in one process."""
+    source = work / f"turns-{rows}.csv"
+    big_csv(project, rows, source)
+    python = project / ".venv" / "bin" / "python"
+    script = IN_TURNS.format(package=package(project))
+    result = subprocess.run(
+        [str(python), "-c", script, str(source), str(work / "turns-out.csv")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def package(project: Path) -> str:
     return json.loads((project / ".cookiecutter.json").read_text())["package_name"]
 
@@ -118,6 +166,13 @@ def floor(project: Path) -> dict[str, float]:
         [str(python), "-c", script], cwd=project, capture_output=True, text=True, check=True
     )
     return json.loads(result.stdout.splitlines()[-1])
+
+
+def show_floor(title: str, model: dict[str, float]) -> None:
+    print(
+        f"{title}, predict_proba: 1 row {model['one'] * 1000:.1f} ms, 1,000 rows "
+        f"{model['thousand'] * 1000:.1f} ms, bulk {model['bulk']:,.0f} rows/s"
+    )
 
 
 def big_csv(project: Path, rows: int, destination: Path) -> None:
@@ -161,10 +216,7 @@ def main() -> None:
     project = arguments.project
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     model = floor(project)
-    print(
-        f"floor, predict_proba: 1 row {model['one'] * 1000:.1f} ms, 1,000 rows "
-        f"{model['thousand'] * 1000:.1f} ms, bulk {model['bulk']:,.0f} rows/s"
-    )
+    show_floor("floor", model)
     work = Path(tempfile.mkdtemp(prefix="serving-benchmark-"))
     try:
         sizes = (arguments.batch_rows // 10, arguments.batch_rows)
@@ -179,6 +231,13 @@ def main() -> None:
         print(
             f"make predict, scoring alone: {marginal:,.0f} rows/s "
             f"({marginal / model['bulk']:.0%} of the floor's bulk rate)"
+        )
+        rows = sizes[0]
+        turns = in_turns(project, rows, work)
+        batch_rate, bare_rate = rows / turns["batch"], rows / turns["bare"]
+        print(
+            f"in turns on {rows:,} rows (best of 3): make predict's scoring {batch_rate:,.0f} rows/s, "
+            f"bare predict_proba {bare_rate:,.0f} rows/s ({batch_rate / bare_rate:.0%})"
         )
     finally:
         shutil.rmtree(work)
@@ -216,6 +275,9 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    # On a shared machine the floor moves with the load: measured again, the figures' bracket.
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    show_floor("floor again, after the runs", floor(project))
 
 
 if __name__ == "__main__":

@@ -61,13 +61,11 @@ def change_param(params: Path, key: str, old: str, new: str) -> None:
     print(f"# params.yaml: {key} {old} -> {new}")
 
 
-def set_serving(params: Path, **values: str) -> None:
-    """Edit keys of params.yaml's serving section in place, keeping its comments."""
-    text = params.read_text()
-    for key, value in values.items():
-        text = re.sub(rf"(?m)^(  {key}: )\S+", rf"\g<1>{value}", text, count=1)
-        print(f"# params.yaml: serving.{key} -> {value}")
+def serve_stage(params: Path, stage: str, settings: str) -> None:
+    """Set how params.yaml's serving section serves one stage, in place, keeping its comments."""
+    text = re.sub(rf"(?m)^(    {stage}: )\{{.*\}}$", rf"\g<1>{settings}", params.read_text(), count=1)
     params.write_text(text)
+    print(f"# params.yaml: serving.stages.{stage} -> {settings}")
 
 
 def serve_canary(project: Path) -> None:
@@ -96,7 +94,7 @@ def serve_canary(project: Path) -> None:
         with ThreadPoolExecutor(4) as pool:
             versions = Counter(pool.map(lambda row: post(base, [row])[1]["model_version"], rows * 3))
         split = ", ".join(f"{version} answered {count}" for version, count in sorted(versions.items()))
-        print(f"# {sum(versions.values())} requests, serving.canary_share 0.3: {split}", flush=True)
+        print(f"# {sum(versions.values())} requests, staging's canary_share 0.3: {split}", flush=True)
         run("make", "rollout-report", "STAGE=staging", cwd=project)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -225,7 +223,7 @@ def main(demo_dir: Path) -> None:
     run("make", "register", cwd=project)
 
     step("Serve staging as a canary: the first version holds it, the next one promoted is its candidate")
-    set_serving(project / "params.yaml", strategy="canary", canary_share="0.3")
+    serve_stage(project / "params.yaml", "staging", "{strategy: canary, canary_share: 0.3}")
     run("make", "promote", "VERSION=v0.1.0", "STAGE=staging", cwd=project)
 
     step("Promote the new version to staging, and show the registry")

@@ -88,7 +88,7 @@ def hand_tag(project: Path, tag: str, target: str, message: str) -> None:
 @pytest.fixture(scope="module")
 def deployed(ready_project, tmp_path_factory) -> Path:
     """A trained project whose v0.1.0 holds prod (deployed: its bundle is built) and whose v0.2.0
-    holds staging, serving prod with a 10% canary of staging."""
+    holds staging, prod served with a 10% canary of staging."""
     root = tmp_path_factory.mktemp("kserve")
     project = copy_project(ready_project("classification"), root)
     run("uv", "run", "dvc", "remote", "modify", "storage", "url", str(root / "storage"), cwd=project, env=ENV)
@@ -102,8 +102,10 @@ def deployed(ready_project, tmp_path_factory) -> Path:
     hand_tag(project, "model@v0.2.0", "HEAD", "Registering v0.2.0")
     hand_tag(project, "model#staging#2", "model@v0.2.0", OVERRIDE)
     params = project / "params.yaml"
-    text = params.read_text().replace("strategy: recreate ", "strategy: canary ")
-    params.write_text(text.replace("candidate: null ", "candidate: staging "))
+    text = params.read_text().replace(
+        "prod: {strategy: recreate}", "prod: {strategy: canary, candidate: staging}"
+    )
+    params.write_text(text)
     return project
 
 

@@ -76,13 +76,21 @@ def under_load(served: Served, count: int, key: Callable[[int], str | None] = la
         return list(pool.map(lambda number: predict(served, number, key(number)), range(count)))
 
 
-def use_strategy(served: Served, strategy: str, candidate: str = "null", **shares: float) -> dict[str, Any]:
-    """Edit params.yaml's serving section, then have the running server reload its router."""
-    params = served.project / "params.yaml"
-    text = params.read_text()
-    for key, value in {"strategy": strategy, "candidate": candidate, **shares}.items():
-        text = re.sub(rf"(?m)^  {key}: \S+", f"  {key}: {value}", text, count=1)
+def serve_dev(project: Path, strategy: str, candidate: str | None = None, **shares: float) -> None:
+    """Edit how params.yaml's serving section serves dev."""
+    settings = {"strategy": strategy, **({"candidate": candidate} if candidate else {}), **shares}
+    flow = ", ".join(f"{key}: {value}" for key, value in settings.items())
+    params = project / "params.yaml"
+    text, edits = re.subn(r"(?m)^    dev: \{.*\}$", f"    dev: {{{flow}}}", params.read_text(), count=1)
+    assert edits == 1
     params.write_text(text)
+
+
+def use_strategy(
+    served: Served, strategy: str, candidate: str | None = None, **shares: float
+) -> dict[str, Any]:
+    """Serve dev another way, then have the running server reload its router."""
+    serve_dev(served.project, strategy, candidate, **shares)
     status, state = post(f"{served.base}/router/reload")
     assert status == 200, state
     return state
@@ -128,8 +136,9 @@ def served(ready_project, tmp_path_factory) -> Iterator[Served]:
         cwd=project,
     )
     train_and_register(project, trees=6)
+    serve_dev(project, "canary")
     params = project / "params.yaml"
-    text = params.read_text().replace("  strategy: recreate", "  strategy: canary", 1)
+    text = params.read_text()
     # Latency on a shared test machine is noise: the verdict's other checks are what is tested.
     params.write_text(re.sub(r"max_latency_ratio: \S+", "max_latency_ratio: 20", text, count=1))
     promoted = run(
@@ -142,6 +151,7 @@ def served(ready_project, tmp_path_factory) -> Iterator[Served]:
         cwd=project,
     )
     assert "no server is listening" in promoted.stdout
+    assert f"dev is served canary (serving.stages.dev.strategy): {CANDIDATE} is its" in promoted.stdout
     with (project / "data/processed/test.csv").open() as source:
         rows = typed_rows(project, list(csv.DictReader(source))[:ROWS])
     output = tmp_path_factory.mktemp("rollout-log") / "serve.log"
@@ -181,6 +191,7 @@ def test_a_canary_rollout_splits_sticks_reports_finishes_and_rolls_back(served):
     answered = Counter(answer["model_version"] for answer in answers + keyed)
     assert report["candidate"]["requests"] == answered[CANDIDATE]  # the log holds each answer
     assert len(entries) == REQUESTS + 600
+    assert {entry["stage"] for entry in entries} == {"dev"}
     assert "**Verdict: pass**" in (served.project / "reports/rollout/rollout.md").read_text()
 
     finished = served.make("rollout-finish", "STAGE=dev")
@@ -265,3 +276,13 @@ def test_a_blue_green_switch_under_load_loses_no_request(served):
     status, state = post(f"{served.base}/router/rollback")
     assert (status, state["live"]) == (200, "stable")
     assert predict(served, 0)["model_version"] == blue
+
+
+def test_a_stage_served_recreate_has_no_rollout_to_report_on_or_finish(served):
+    finished = served.make("rollout-finish", "STAGE=staging", check=False)
+    reported = served.make("rollout-report", "STAGE=staging", check=False)
+
+    for refused in (finished, reported):
+        assert refused.returncode != 0
+        assert "error: staging is served recreate (serving.stages.staging.strategy)" in refused.stderr
+        assert "Traceback" not in refused.stderr

@@ -53,3 +53,17 @@ def test_params_are_immutable():
 
     with pytest.raises(ValueError, match="frozen"):
         params.seed = 1  # type: ignore[misc]
+
+
+def test_an_unknown_strategy_is_refused_with_its_stages_key(tmp_path):
+    path = write_params(tmp_path, {"serving.stages.prod": {"strategy": "canery"}})
+
+    with pytest.raises(PipelineError, match=r"serving\.stages\.prod\.strategy: Input should be 'recreate'"):
+        load_params(path)
+
+
+def test_a_strategy_set_for_every_stage_at_once_says_it_now_goes_under_a_stage(tmp_path):
+    path = write_params(tmp_path, {"serving.strategy": "canary", "serving.canary_share": 0.2})
+
+    with pytest.raises(PipelineError, match=r"serving: .*strategy, canary_share: set per stage now"):
+        load_params(path)

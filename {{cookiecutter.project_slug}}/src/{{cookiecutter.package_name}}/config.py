@@ -210,8 +210,8 @@ class RolloutParams(Section):
     )
 
 
-class ServingParams(Section):
-    """`make serve` and `make predict`: how the model meets requests and files."""
+class StageServing(Section):
+    """How one stage meets a new version: `make serve STAGE=...`, promotion and `make manifests`."""
 
     strategy: Strategy = Field(
         default="recreate",
@@ -221,19 +221,31 @@ class ServingParams(Section):
     )
     candidate: str | None = Field(
         default=None,
-        description="Where the second version comes from: a stage (staging) or `local`; unset, a "
-        "served stage's promotion still rolling out (canary, ab, shadow).",
+        description="Where the second version comes from: a stage (staging) or `local`; unset, the "
+        "stage's promotion still rolling out (canary, ab, shadow).",
     )
     canary_share: float = Field(
         default=0.1, ge=0, le=1, description="Share of requests the candidate answers."
+    )
+    ab_share: float = Field(
+        default=0.5, ge=0, le=1, description="ab: share of keys variant B (the candidate) gets."
+    )
+
+
+# The working copy's model (`make serve STAGE=local`), which a stage's settings may name too.
+LOCAL = "local"
+
+
+class ServingParams(Section):
+    """`make serve` and `make predict`: how the model meets requests and files."""
+
+    stages: dict[str, StageServing] = Field(
+        default_factory=dict, description="Each stage's strategy; a stage left out is served recreate."
     )
     sticky_header: str = Field(
         default="x-request-key",
         min_length=1,
         description="Requests with the same value meet the same version.",
-    )
-    ab_share: float = Field(
-        default=0.5, ge=0, le=1, description="ab: share of keys variant B (the candidate) gets."
     )
     rollout: RolloutParams = RolloutParams()
     max_rows: int = Field(default=10_000, ge=1, description="Most rows one request may carry.")
@@ -245,12 +257,28 @@ class ServingParams(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     batch_rows: int = Field(
-        default=10_000, ge=1, description="`make predict` reads and scores this many rows at a time."
+        default=50_000, ge=1, description="`make predict` reads and scores this many rows at a time."
     )
     bad_rows: Literal["skip", "refuse"] = Field(
         default="skip",
         description="`make predict`: skip rows that fail the schema (reported), or refuse the file.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def strategy_per_stage(cls, raw: Any) -> Any:
+        """The strategy and its settings moved into each stage: say where they go now."""
+        moved = [key for key in StageServing.model_fields if isinstance(raw, dict) and key in raw]
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)}: set per stage now, under serving.stages.<stage>, "
+                "for example `prod: {strategy: canary, canary_share: 0.1}`"
+            )
+        return raw
+
+    def stage(self, name: str) -> StageServing:
+        """A stage's settings; a stage params.yaml leaves out is served alone (recreate)."""
+        return self.stages.get(name, StageServing())
 
 
 class KServeParams(Section):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import ServingParams
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.registry.policy import gate_stage
 from {{ cookiecutter.package_name }}.registry.versions import (
@@ -16,6 +17,7 @@ from {{ cookiecutter.package_name }}.registry.versions import (
     Event,
     check_model_tests,
     chosen_bump,
+    known_serving,
     next_version,
     stage_lineage,
 )
@@ -157,3 +159,20 @@ def test_a_version_without_passing_model_tests_is_refused(repository, files, mes
 
     with pytest.raises(PipelineError, match=message):
         check_model_tests("v0.1.0", version_commit)
+
+
+@pytest.mark.parametrize(
+    ("stages", "message"),
+    [
+        ({"prdo": {"strategy": "canary"}}, r"serving\.stages\.prdo: no such stage: the stages are dev, prod"),
+        ({"prod": {"strategy": "ab", "candidate": "stagin"}}, r"stages\.prod\.candidate: no stage 'stagin'"),
+    ],
+    ids=["stage", "candidate"],
+)
+def test_a_serving_section_naming_a_stage_gto_does_not_know_is_refused(repository, stages, message):
+    (repository / ".gto").write_text("stages: [dev, prod]\n")
+    commit(repository, {"README.md": "a project"})
+
+    with pytest.raises(PipelineError, match=message):
+        known_serving(ServingParams(stages=stages))
+    assert known_serving(ServingParams(stages={"local": {"strategy": "shadow", "candidate": "prod"}}))

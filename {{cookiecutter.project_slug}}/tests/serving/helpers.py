@@ -38,10 +38,14 @@ class Trained:
     frame: pd.DataFrame
 
 
-def trained(task: Task, root: Path, version: str = "v1.0.0", **serving: Any) -> Trained:
-    """Fit the synthetic frame's model, write it with its description and schema under root."""
+def trained(
+    task: Task, root: Path, version: str = "v1.0.0", estimator: str | None = None, **serving: Any
+) -> Trained:
+    """Fit the synthetic frame's model (its default estimator, or this one), write it with its
+    description and schema under root."""
     frame = synthetic_frame(task)
-    params = make_params(task, root, serving={"log_dir": str(root / "logs"), **serving})
+    model = {"model": {"estimator": estimator, "hyperparameters": {}}} if estimator else {}
+    params = make_params(task, root, serving={"log_dir": str(root / "logs"), **serving}, **model)
     features, target = features_and_target(frame, params.data)
     pipeline = train(features, target, params)
     for path in (params.paths.model, params.paths.train):
@@ -58,16 +62,20 @@ def trained(task: Task, root: Path, version: str = "v1.0.0", **serving: Any) -> 
 
 
 def service(
-    setup: Trained, strategy: str = "recreate", candidate: LoadedModel | None = None, log: bool = True
+    setup: Trained,
+    strategy: str = "recreate",
+    candidate: LoadedModel | None = None,
+    log: bool = True,
+    stage: str = "prod",
 ) -> Service:
     settings = setup.params.serving
-    router = Router(strategy, setup.model, candidate, settings.canary_share)  # type: ignore[arg-type]
+    router = Router(strategy, setup.model, candidate, canary_share=0.1)  # type: ignore[arg-type]
     features = [feature for model in router.models for feature in model.features]
     data = setup.params.data
     checks = RequestChecks(setup.schema, features, data.drop_columns, data.target)
     metrics = ServingMetrics()
     prediction_log = (
-        PredictionLog(settings.log_dir, ["row_id"], on_drop=metrics.log_dropped.inc) if log else None
+        PredictionLog(settings.log_dir, stage, ["row_id"], on_drop=metrics.log_dropped.inc) if log else None
     )
     return Service(router, checks, settings, metrics, prediction_log)
 

@@ -5,7 +5,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import KServeParams, ServingParams
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.serving.kserve import push_refusal, render
+from {{ cookiecutter.package_name }}.serving.kserve import Held, push_refusal, render
 from {{ cookiecutter.package_name }}.serving.loaded import load_bundle
 from {{ cookiecutter.package_name }}.tables import file_md5
 
@@ -13,7 +13,17 @@ from .helpers import trained
 
 STAGES = ["dev", "staging", "prod"]
 KSERVE = KServeParams(image="ghcr.io/acme/churn")
-CANARY = ServingParams(strategy="canary", candidate="staging", canary_share=0.1)
+CANARY = ServingParams(stages={"prod": {"strategy": "canary", "candidate": "staging", "canary_share": 0.1}})
+
+
+def serving(strategy, **settings):
+    """prod served under this strategy."""
+    return ServingParams(stages={"prod": {"strategy": strategy, **settings}})
+
+
+def holding(**versions):
+    """Each stage holding one version, no rollout in progress."""
+    return {stage: Held(version) for stage, version in versions.items()}
 
 
 def predictor(manifest):
@@ -21,7 +31,7 @@ def predictor(manifest):
 
 
 def test_each_stage_that_holds_a_version_runs_that_versions_image_probed_over_v2():
-    manifests = render(KSERVE, ServingParams(), STAGES, {"staging": "v1.1.0", "prod": "v1.0.0"})
+    manifests = render(KSERVE, ServingParams(), STAGES, holding(staging="v1.1.0", prod="v1.0.0"))
 
     assert list(manifests) == ["staging", "prod"]
     prod = manifests["prod"]
@@ -34,32 +44,49 @@ def test_each_stage_that_holds_a_version_runs_that_versions_image_probed_over_v2
     assert "canaryTrafficPercent" not in predictor(prod)
 
 
-def test_a_canary_sends_its_share_of_each_later_stage_to_the_candidates_version():
+def test_a_canary_stage_sends_its_share_to_its_candidate_stages_version():
     held = {"dev": "v1.2.0", "staging": "v1.1.0", "prod": "v1.0.0"}
 
-    manifests = render(KSERVE, CANARY, STAGES, held)
+    manifests = render(KSERVE, CANARY, STAGES, holding(**held))
 
     prod = manifests["prod"]
     assert predictor(prod)["canaryTrafficPercent"] == 10
     assert predictor(prod)["containers"][0]["image"] == "ghcr.io/acme/churn:v1.1.0"
     assert prod["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Knative"
-    for earlier in ("dev", "staging"):  # the candidate itself and the stages before it: no canary
+    for earlier in ("dev", "staging"):  # served recreate: no canary
         assert "canaryTrafficPercent" not in predictor(manifests[earlier])
         assert predictor(manifests[earlier])["containers"][0]["image"].endswith(held[earlier])
 
 
+def test_a_canary_stage_rolling_out_a_promotion_sends_its_share_to_the_promoted_version():
+    held = {"prod": Held("v1.0.0", candidate="v1.1.0")}
+
+    canary = predictor(render(KSERVE, serving("canary", canary_share=0.25), STAGES, held)["prod"])
+    shadow = predictor(render(KSERVE, serving("shadow"), STAGES, held)["prod"])
+    recreate = predictor(render(KSERVE, serving("recreate"), STAGES, held)["prod"])
+
+    assert canary["canaryTrafficPercent"] == 25
+    assert canary["containers"][0]["image"] == "ghcr.io/acme/churn:v1.1.0"
+    # KServe cannot shadow: a rolling stage runs its primary; a recreate one, the version promoted.
+    assert "canaryTrafficPercent" not in shadow
+    assert shadow["containers"][0]["image"] == "ghcr.io/acme/churn:v1.0.0"
+    assert "canaryTrafficPercent" not in recreate
+    assert recreate["containers"][0]["image"] == "ghcr.io/acme/churn:v1.1.0"
+
+
 @pytest.mark.parametrize(
-    ("serving", "held"),
+    ("settings", "held"),
     [
-        (ServingParams(strategy="canary", candidate="local"), {"prod": "v1.0.0"}),  # a working copy
-        (CANARY, {"prod": "v1.0.0"}),  # the candidate stage holds nothing yet
-        (CANARY, {"staging": "v1.0.0", "prod": "v1.0.0"}),  # the candidate holds the same version
-        (ServingParams(strategy="shadow", candidate="staging"), {"staging": "v1.1.0", "prod": "v1.0.0"}),
+        (serving("canary", candidate="local"), holding(prod="v1.0.0")),  # a working copy
+        (CANARY, holding(prod="v1.0.0")),  # the candidate stage holds nothing yet
+        (CANARY, holding(staging="v1.0.0", prod="v1.0.0")),  # the candidate holds the same version
+        (serving("shadow", candidate="staging"), holding(staging="v1.1.0", prod="v1.0.0")),
+        (serving("canary"), holding(prod="v1.0.0")),  # no rollout in progress
     ],
-    ids=["local candidate", "empty candidate stage", "same version", "shadow"],
+    ids=["local candidate", "empty candidate stage", "same version", "shadow", "no rollout"],
 )
-def test_without_a_candidate_image_to_split_to_a_stage_runs_its_own_version_alone(serving, held):
-    prod = render(KSERVE, serving, STAGES, held)["prod"]
+def test_without_a_candidate_image_to_split_to_a_stage_runs_its_own_version_alone(settings, held):
+    prod = render(KSERVE, settings, STAGES, held)["prod"]
 
     assert "canaryTrafficPercent" not in predictor(prod)
     assert predictor(prod)["containers"][0]["image"] == "ghcr.io/acme/churn:v1.0.0"
@@ -69,7 +96,7 @@ def test_a_name_kubernetes_would_refuse_is_an_error_that_says_what_to_shorten():
     long = KServeParams(image="ghcr.io/acme/" + "x" * 50)
 
     with pytest.raises(PipelineError, match=r"shorten the last part of kserve\.image or the stage name"):
-        render(long, ServingParams(), STAGES, {"prod": "v1.0.0"})
+        render(long, ServingParams(), STAGES, holding(prod="v1.0.0"))
 
 
 def test_an_image_outside_the_owners_namespace_on_githubs_registry_is_not_pushable():

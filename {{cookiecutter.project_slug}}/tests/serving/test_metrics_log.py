@@ -53,8 +53,8 @@ def test_metrics_count_requests_errors_latency_inputs_and_outputs(setup):
     assert "process_resident_memory_bytes" in text
 
 
-def test_every_answered_request_is_logged_with_sensitive_columns_hashed(setup):
-    served = service(setup)
+def test_every_answered_request_is_logged_with_its_stage_and_sensitive_columns_hashed(setup):
+    served = service(setup, stage="staging")
     api = client(served)
     rows = records(setup.frame, 3)
 
@@ -66,7 +66,7 @@ def test_every_answered_request_is_logged_with_sensitive_columns_hashed(setup):
     assert len(files) == 1
     entries = [json.loads(line) for line in files[0].read_text().splitlines()]
     [entry] = [entry for entry in entries if entry["request_id"] == "logged-1"]
-    assert entry["model_version"] == "v1.0.0"
+    assert (entry["stage"], entry["model_version"]) == ("staging", "v1.0.0")
     assert entry["endpoint"] == "predict"
     assert entry["time"].endswith("+00:00")
     assert entry["outputs"]["predictions"] == body["predictions"]
@@ -81,7 +81,7 @@ def test_every_answered_request_is_logged_with_sensitive_columns_hashed(setup):
 
 def test_a_full_log_queue_drops_entries_instead_of_blocking(tmp_path):
     dropped = []
-    log = PredictionLog(tmp_path, capacity=1, on_drop=lambda: dropped.append(1))
+    log = PredictionLog(tmp_path, "prod", capacity=1, on_drop=lambda: dropped.append(1))
     log.entries.put(None)  # the writer stops at once; the queue then holds what comes next
     log.writer.join(5)
 

@@ -4,19 +4,24 @@ import json
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }}.config import ServingParams
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.serving.router import Router
+from {{ cookiecutter.package_name }}.serving.server import stage_settings
 
+from ..conftest import commit
 from .helpers import client, records, service, trained
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    return trained("classification", tmp_path_factory.mktemp("serving"), canary_share=0.1)
+    return trained("classification", tmp_path_factory.mktemp("serving"))
 
 
 class Always:
     """A stand-in model that predicts one class whatever it is shown."""
+
+    classes_ = np.array(["high", "low"])
 
     def __init__(self, label):
         self.label = label
@@ -112,7 +117,7 @@ def test_recreate_has_one_version_and_refuses_switching(setup):
 
 
 def test_a_two_version_strategy_without_a_candidate_says_what_to_set(setup):
-    with pytest.raises(PipelineError, match=r"set serving\.candidate"):
+    with pytest.raises(PipelineError, match=r"set the served stage's candidate \(serving\.stages\.<stage>"):
         Router("blue-green", setup.model)
 
 
@@ -147,3 +152,14 @@ def test_only_this_machine_may_steer_the_router(setup, candidate):
     assert refused.json() == {"error": "the router is controlled from the server's own machine"}
     assert client(served).get("/router").json()["live"] == "stable"
     assert client(served, address="::1").post("/router/switch").json()["live"] == "candidate"
+
+
+def test_serving_a_stage_gto_does_not_know_names_the_stages_and_a_known_one_gets_its_entry(repository):
+    commit(repository, {".gto": "stages: [dev, prod]\n"})
+    serving = ServingParams(stages={"prod": {"strategy": "canary", "canary_share": 0.2}})
+
+    with pytest.raises(PipelineError, match=r"unknown stage 'qa': the stages are dev, prod"):
+        stage_settings(serving, "qa")
+    prod = stage_settings(serving, "prod")
+    assert (prod.strategy, prod.canary_share) == ("canary", 0.2)
+    assert stage_settings(serving, "dev").strategy == "recreate"

@@ -86,33 +86,40 @@ def dtype_check(dtype: str) -> Callable[[pd.Series], pd.Series] | None:
     return tests.get(dtype)
 
 
-def range_checks(rules: ColumnRules) -> list[tuple[str, str, pa.Check]]:
-    """The min and max checks: on numbers, or on timestamps for a datetime column."""
+# A rule as a function of a column's values: True for each value that keeps it.
+ValueTest = Callable[[pd.Series], pd.Series]
+
+
+def range_tests(rules: ColumnRules) -> list[tuple[str, str, ValueTest]]:
+    """The min and max tests: on numbers, or on timestamps for a datetime column."""
     dated = rules.dtype == "datetime"
     values = as_timestamps if dated else numbers
-    checks = []
+    tests: list[tuple[str, str, ValueTest]] = []
     for name, bound, sign, beyond in (("min", rules.min, "≥", "lt"), ("max", rules.max, "≤", "gt")):
         if bound is None:
             continue
         limit = as_timestamps(pd.Series([bound])).iloc[0] if dated else bound
         written = bound if dated else f"{bound:g}"
         outside = methodcaller(beyond, limit)
-        checks.append((name, f"{sign} {written}", pa.Check(lambda v, out=outside: ~out(values(v)))))
-    return checks
+        tests.append((name, f"{sign} {written}", lambda v, out=outside: ~out(values(v))))
+    return tests
+
+
+def column_tests(rules: ColumnRules) -> list[tuple[str, str, ValueTest]]:
+    """(check, expectation, test) for each value rule of a column, in order."""
+    tests: list[tuple[str, str, ValueTest]] = []
+    if test := dtype_check(rules.dtype):
+        tests.append(("dtype", rules.dtype, test))
+    tests += range_tests(rules)
+    if rules.allowed is not None:
+        allowed = list(rules.allowed)
+        tests.append(("allowed", f"one of {', '.join(allowed)}", lambda v: v.isna() | v.isin(allowed)))
+    return tests
 
 
 def column_checks(rules: ColumnRules) -> list[tuple[str, str, pa.Check]]:
     """(check, expectation, pandera check) for each value rule of a column, in order."""
-    checks = []
-    if test := dtype_check(rules.dtype):
-        checks.append(("dtype", rules.dtype, pa.Check(test)))
-    checks += range_checks(rules)
-    if rules.allowed is not None:
-        allowed = list(rules.allowed)
-        checks.append(
-            ("allowed", f"one of {', '.join(allowed)}", pa.Check(lambda v: v.isna() | v.isin(allowed)))
-        )
-    return checks
+    return [(name, expected, pa.Check(test)) for name, expected, test in column_tests(rules)]
 
 
 def build_pandera(schema: Schema) -> tuple[pa.DataFrameSchema, CheckNames]:

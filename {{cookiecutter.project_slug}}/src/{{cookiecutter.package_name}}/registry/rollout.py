@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..config import load_params
+from ..config import ROLLING, load_params
 from ..errors import PipelineError
 from .policy import explain, override_reason, rollout_state, rollout_violations
 
@@ -25,11 +25,24 @@ REPORT_FILE = "rollout.json"
 RELOAD_SECONDS = 120  # loading a version fetches and verifies its model first
 
 
+def rolling(stage: str) -> None:
+    """Refuse a stage whose strategy replaces its version at once: it has no rollout."""
+    from .versions import known_serving  # GTO: not for `reload`
+
+    strategy = known_serving().stage(stage).strategy
+    if strategy not in ROLLING:
+        raise PipelineError(
+            f"{stage} is served {strategy} (serving.stages.{stage}.strategy): a promotion replaces its "
+            f"version at once, so there is no rollout to report on or finish; {', '.join(ROLLING)} roll out"
+        )
+
+
 def finish(stage: str, report_dir: Path, override: str | None) -> str:
     """Make the stage's candidate its primary, if its rollout report passed; return the version."""
     from .versions import assign, known_stages, overridden_note, registry_events  # GTO: not for `reload`
 
     known_stages(stage)
+    rolling(stage)
     events = registry_events()
     rollout = rollout_state(events, stage)
     if rollout is None or rollout.candidate is None:

@@ -19,7 +19,7 @@ from gto import api as gto
 from gto.base import BaseEvent
 from gto.exceptions import GTOException
 
-from ..config import ROLLING, load_params
+from ..config import LOCAL, ROLLING, ServingParams, load_params
 from ..errors import PipelineError
 from ..outputs import markdown_table
 from ..repo.git import git, has_remote, is_ancestor, push_tag, resolve
@@ -91,6 +91,20 @@ def known_stages(stage: str) -> list[str]:
     if stage not in stages:
         raise PipelineError(f"unknown stage '{stage}': the stages are {', '.join(stages)} (see .gto)")
     return stages
+
+
+def known_serving(serving: ServingParams | None = None) -> ServingParams:
+    """params.yaml's serving section, once every stage and candidate its `stages` name is one .gto
+    knows, or `local`: a typo would otherwise leave a stage served recreate, unnoticed."""
+    serving = serving or load_params().serving
+    stages = promotion_order()
+    known = f"the stages are {', '.join(stages)} (see .gto), or `{LOCAL}` for the working copy"
+    for name, settings in serving.stages.items():
+        if name not in (*stages, LOCAL):
+            raise PipelineError(f"serving.stages.{name}: no such stage: {known}")
+        if settings.candidate is not None and settings.candidate not in (*stages, LOCAL):
+            raise PipelineError(f"serving.stages.{name}.candidate: no stage '{settings.candidate}': {known}")
+    return serving
 
 
 def version_key(version: str) -> tuple[int, int, int]:
@@ -219,7 +233,8 @@ def promote(version: str, stage: str, override: str | None) -> None:
     if lineage and lineage[-1] == version:
         print(f"registry: {version} is already in {stage}: nothing to do")
         return
-    refuse_during_rollout(events, stage)
+    strategy = known_serving().stage(stage).strategy
+    refuse_during_rollout(events, stage, strategy)
     commit = registered[version].commit
     found = violations(events, stages, version, stage, commit, committed_results(commit))
     message = f"{PROMOTE} {version} to {stage}"
@@ -233,11 +248,15 @@ def promote(version: str, stage: str, override: str | None) -> None:
     else:
         print(f"registry: model tests passed for {version} (read from {MODEL_TESTS_REPORT} at {commit[:7]})")
     assign(version, stage, message, events)
+    if strategy in ROLLING and lineage:
+        print(
+            f"registry: {stage} is served {strategy} (serving.stages.{stage}.strategy): {version} is its "
+            f"candidate beside {lineage[-1]} until `make rollout-finish STAGE={stage}`"
+        )
 
 
-def refuse_during_rollout(events: list[Event], stage: str) -> None:
+def refuse_during_rollout(events: list[Event], stage: str, strategy: str) -> None:
     """Under a rolling strategy a stage rolls out one candidate at a time."""
-    strategy = load_params().serving.strategy
     rollout = rollout_state(events, stage)
     if strategy in ROLLING and rollout is not None and rollout.candidate is not None:
         raise PipelineError(

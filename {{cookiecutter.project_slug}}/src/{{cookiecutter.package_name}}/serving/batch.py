@@ -13,9 +13,11 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as arrow_csv
 
 from ..config import Params, load_params
 from ..data.reading import csv_chunks, one_column_fix, separation
@@ -23,7 +25,7 @@ from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_path
 from .checks import RequestChecks
-from .loaded import LoadedModel, Scored, load_source
+from .loaded import LoadedModel, Scores, load_source
 
 SHOWN_REASONS = 3
 
@@ -35,18 +37,22 @@ class BatchSummary:
     skipped: int
 
 
-def scored_frame(chunk: pd.DataFrame, scored: Scored, model: LoadedModel, params: Params) -> pd.DataFrame:
+def scored_frame(chunk: pd.DataFrame, scores: Scores, model: LoadedModel, params: Params) -> pd.DataFrame:
     """The output rows of a chunk: row number, identifiers, prediction, probabilities, version."""
-    out = pd.DataFrame({"row": chunk.index + 1})
-    for column in params.data.drop_columns:
-        if column in chunk.columns:
-            out[column] = chunk[column].to_numpy()
-    out[f"predicted_{params.data.target}"] = scored.predictions
-    if scored.probabilities is not None and model.classes:
-        for label in model.classes:
-            out[f"probability_{label}"] = [row[label] for row in scored.probabilities]
+    identifiers = [column for column in params.data.drop_columns if column in chunk.columns]
+    out = {"row": chunk.index + 1} | {column: chunk[column].to_numpy() for column in identifiers}
+    out[f"predicted_{params.data.target}"] = scores.predictions
+    if scores.probabilities is not None and model.classes:
+        shares = scores.probabilities
+        out |= {f"probability_{label}": shares[:, number] for number, label in enumerate(model.classes)}
     out["model_version"] = model.version
-    return out
+    return pd.DataFrame(out)
+
+
+def write_chunk(out: pd.DataFrame, handle: BinaryIO, header: bool) -> None:
+    """Arrow's CSV writer: several times faster than pandas' at floats; it quotes every text value."""
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    arrow_csv.write_csv(table, handle, arrow_csv.WriteOptions(include_header=header))
 
 
 def score_file(
@@ -58,7 +64,7 @@ def score_file(
     columns = checks.schema.columns
     text_columns = [name for name, rules in columns.items() if rules.dtype in ("string", "datetime")]
     rows = scored_rows = skipped = 0
-    with atomic_path(destination) as output, output.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_path(destination) as output, output.open("wb") as handle:
         for chunk in csv_chunks(source, params.data.csv, settings.batch_rows, text_columns):
             if fix := one_column_fix(chunk, params.data.csv):
                 separated = separation(params.data.csv)
@@ -76,8 +82,8 @@ def score_file(
             skipped += len(chunk) - len(good)
             if good.empty:
                 continue
-            scored = model.score(checks.prepare(good))
-            scored_frame(good, scored, model, params).to_csv(handle, header=scored_rows == 0, index=False)
+            scores = model.scores(checks.prepare(good))
+            write_chunk(scored_frame(good, scores, model, params), handle, header=scored_rows == 0)
             scored_rows += len(good)
     return BatchSummary(rows, scored_rows, skipped)
 

@@ -10,7 +10,15 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..data.schema import ColumnRules, Schema
-from ..data.validate import BUILT_IN_CHECKS, CheckNames, Failure, column_checks, failures_from, severity
+from ..data.validate import (
+    BUILT_IN_CHECKS,
+    CheckNames,
+    Failure,
+    ValueTest,
+    column_tests,
+    failures_from,
+    severity,
+)
 
 SCALARS = (str, int, float, bool, type(None))
 
@@ -76,17 +84,20 @@ class RequestChecks:
             name: False for name in identifiers if name not in self.features
         }
         columns, self.names = {}, CheckNames()
+        self.tests: dict[str, tuple[bool, list[ValueTest]]] = {}  # column -> nullable, its value tests
         for name, required in accepted.items():
             rules = schema.columns.get(name, ColumnRules(dtype="string", nullable=True))
-            checks = column_checks(rules)
+            tests = column_tests(rules)
             columns[name] = pa.Column(
-                nullable=rules.nullable, required=required, checks=[check for *_, check in checks]
+                nullable=rules.nullable, required=required, checks=[pa.Check(test) for *_, test in tests]
             )
-            for number, (check, expected, _) in enumerate(checks):
+            for number, (check, expected, _) in enumerate(tests):
                 self.names[(name, number)] = (check, expected)
             self.names[(name, "nullable")] = ("nullable", "no nulls")
+            self.tests[name] = (rules.nullable, [test for *_, test in tests])
         self.pandera = pa.DataFrameSchema(columns, strict=True)
         self.accepted = tuple(accepted)
+        self.required = frozenset(name for name, required in accepted.items() if required)
 
     def without_target(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame.drop(columns=[self.target]) if self.target in frame.columns else frame
@@ -94,6 +105,8 @@ class RequestChecks:
     def check(self, frame: pd.DataFrame) -> Verdict:
         """Every rule each row breaks; hard failures refuse their rows, soft ones only count."""
         frame = self.without_target(frame)
+        if self.all_kept(frame):
+            return Verdict()
         try:
             self.pandera.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
@@ -105,6 +118,22 @@ class RequestChecks:
                 refused=(errors.failure_cases["schema_context"] == "DataFrameSchema").any(),
             )
         return Verdict()
+
+    def all_kept(self, frame: pd.DataFrame) -> bool:
+        """Whether every value keeps every rule: the usual answer, found by the same tests without
+        pandera's bookkeeping (a few milliseconds a request). Only a frame that breaks a rule goes
+        to pandera, which says which rows and rules; a soft rule broken goes too, to be counted."""
+        present = set(frame.columns)
+        if not self.required <= present or not present <= set(self.accepted):
+            return False
+        for name in present:  # every test keeps a missing value: nullable is a rule of its own
+            nullable, tests = self.tests[name]
+            values = frame[name]
+            if not nullable and values.hasnans:
+                return False
+            if not all(test(values).all() for test in tests):
+                return False
+        return True
 
     def hard_rows(self, cases: pd.DataFrame) -> dict[int, list[str]]:
         """The rows (index labels) that break a hard rule, and which rules each breaks."""
@@ -122,12 +151,19 @@ class RequestChecks:
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Checked rows in the types training saw: numbers as floats, text (dates too: the model
         reads ISO text) as objects with NaN gaps."""
-        frame = self.without_target(frame).copy()
-        for name in frame.columns:
-            rules = self.schema.columns.get(name)
-            if rules is not None and rules.dtype in ("integer", "number"):
-                frame[name] = pd.to_numeric(frame[name], errors="coerce")
-            elif rules is not None and rules.dtype in ("string", "datetime"):
-                values = frame[name].astype(object)
-                frame[name] = values.where(values.notna(), np.nan)
-        return frame
+        frame = self.without_target(frame)
+        return pd.DataFrame(
+            {name: self.as_trained(str(name), values) for name, values in frame.items()}, index=frame.index
+        )
+
+    def as_trained(self, name: str, values: pd.Series) -> pd.Series:
+        """One column in training's type; a column already in it is kept as it is (a request's
+        columns are a handful of rows, where each pandas call costs more than the data)."""
+        rules = self.schema.columns.get(name)
+        kind = rules.dtype if rules is not None else None
+        if kind in ("integer", "number") and not pd.api.types.is_numeric_dtype(values):
+            return pd.to_numeric(values, errors="coerce")
+        if kind in ("string", "datetime"):
+            values = values.astype(object)
+            return values.where(values.notna(), np.nan) if values.hasnans else values
+        return values

@@ -3,11 +3,12 @@
 `make manifests` writes `<kserve.output>/<stage>.yaml` for every stage that holds a version. Each
 runs the serving image of that version (the one the deploy workflow pushes, tagged with the
 version) as KServe's custom predictor container, which speaks the Open Inference Protocol (v2).
-With `serving.strategy: canary` and a stage as `serving.candidate`, every later stage (in .gto's
-order) sends `canary_share` of its traffic to the candidate's version: KServe keeps the version
-it last rolled out for the rest, so apply the plain manifest first, the canary one when the
-candidate is ready, and promote by assigning the candidate to the stage and applying again.
-The other strategies run in one process (`make serve`), so KServe gets the stage's version alone.
+A stage whose `serving.stages.<stage>.strategy` is canary sends its `canary_share` of traffic
+to a candidate's version: while a promotion rolls out, the promoted version (the rest stays on
+the primary); with a `candidate` stage that comes before it in .gto's order, that stage's version.
+KServe keeps the version it last rolled out for the rest, so apply the plain manifest first, the
+canary one when the candidate is ready. The other strategies run in one process (`make serve`),
+so KServe gets one version: a rolling stage's primary, any other stage's latest.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import argparse
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..config import KServeParams, Params, ServingParams, load_params
+from ..config import ROLLING, KServeParams, Params, ServingParams, load_params
 from ..errors import PipelineError
 from ..outputs import atomic_path
 
@@ -90,24 +92,47 @@ def inference_service(
     }
 
 
-def canary_source(stage: str, stages: list[str], serving: ServingParams) -> str | None:
-    """The candidate stage whose version is a canary in `stage`: canary strategy, and a later stage."""
-    candidate = serving.candidate
-    if serving.strategy != "canary" or candidate not in stages:
-        return None
-    return candidate if stages.index(stage) > stages.index(candidate) else None
+@dataclass(frozen=True)
+class Held:
+    """What a stage holds: its primary, and the version a promotion is rolling out beside it."""
+
+    primary: str
+    candidate: str | None = None
+
+    @property
+    def latest(self) -> str:
+        return self.candidate or self.primary
 
 
-def registry_state(only: str | None) -> tuple[list[str], dict[str, str]]:
-    """The stages in promotion order (`only` must be one), and the version each holds now."""
-    from ..registry.versions import known_stages, promotion_order, registry_events  # GTO: this command only
+def served(
+    stage: str, stages: list[str], serving: ServingParams, held: dict[str, Held]
+) -> tuple[str, tuple[str, float] | None]:
+    """The version a stage's manifest runs, and the canary beside it (its version, its share)."""
+    settings, own = serving.stage(stage), held[stage]
+    rolling = settings.strategy in ROLLING and not settings.candidate
+    version = own.primary if rolling else own.latest
+    if settings.strategy != "canary":
+        return version, None
+    if settings.candidate is None:
+        return version, (own.candidate, settings.canary_share) if own.candidate else None
+    source = settings.candidate
+    earlier = source in held and stages.index(source) < stages.index(stage)
+    differs = earlier and held[source].latest != version
+    return version, (held[source].latest, settings.canary_share) if differs else None
+
+
+def registry_state(only: str | None) -> tuple[list[str], dict[str, Held]]:
+    """The stages in promotion order (`only` must be one), and what each holds now."""
+    from ..registry.policy import rollout_state  # GTO: this command only
+    from ..registry.versions import known_stages, promotion_order, registry_events
 
     stages = known_stages(only) if only else promotion_order()
-    held = {
-        event.stage: event.version
-        for event in registry_events()
-        if event.kind == "assignment" and event.stage
-    }
+    events = registry_events()
+    held = {}
+    for stage in stages:
+        if rollout := rollout_state(events, stage):
+            pending = rollout.candidate.version if rollout.candidate else None
+            held[stage] = Held(rollout.primary.version, pending)
     return stages, held
 
 
@@ -122,15 +147,13 @@ def kserve_settings(params: Params) -> KServeParams:
 
 
 def render(
-    settings: KServeParams, serving: ServingParams, stages: list[str], held: dict[str, str]
+    settings: KServeParams, serving: ServingParams, stages: list[str], held: dict[str, Held]
 ) -> dict[str, dict[str, Any]]:
     """The manifest of each stage that holds a version, by stage."""
     manifests = {}
     for stage in (stage for stage in stages if stage in held):
-        candidate = canary_source(stage, stages, serving)
-        differs = candidate in held and held[candidate] != held[stage]
-        canary = (held[candidate], serving.canary_share) if differs else None
-        manifests[stage] = inference_service(stage, held[stage], settings, canary)
+        version, canary = served(stage, stages, serving, held)
+        manifests[stage] = inference_service(stage, version, settings, canary)
     return manifests
 
 
@@ -183,9 +206,12 @@ def main(argv: list[str]) -> None:
             return
         print(settings.image)
         return
+    from ..registry.versions import known_serving  # GTO: this command only
+
+    serving = known_serving(params.serving)
     stages, held = registry_state(arguments.stage)
     wanted = [arguments.stage] if arguments.stage else stages
-    manifests = render(settings, params.serving, stages, held)
+    manifests = render(settings, serving, stages, held)
     if not any(stage in manifests for stage in wanted):
         raise PipelineError(
             f"no version is assigned to {' or '.join(wanted)} yet, so there is no image to run: "

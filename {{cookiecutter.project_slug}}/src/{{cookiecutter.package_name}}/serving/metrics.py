@@ -6,6 +6,8 @@ process (tests) never share counts. No label ever holds a request id.
 
 from __future__ import annotations
 
+import collections
+
 import pandas as pd
 from prometheus_client import (
     CollectorRegistry,
@@ -117,8 +119,9 @@ class ServingMetrics:
         if role == "shadow":
             return
         if model.classes:
-            for label, count in pd.Series(scored.predictions).dropna().astype(str).value_counts().items():
-                self.classes.labels(version, str(label)).inc(int(count))
+            labels = (str(value) for value in scored.predictions if value is not None)
+            for label, count in collections.Counter(labels).items():
+                self.classes.labels(version, label).inc(count)
         else:
             for value in scored.predictions:
                 if value is not None:

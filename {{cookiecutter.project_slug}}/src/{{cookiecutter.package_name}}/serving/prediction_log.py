@@ -1,4 +1,4 @@
-"""The prediction log: each request's id, time, model version, inputs and outputs, one JSON line.
+"""The prediction log: each request's id, time, stage, model version, inputs and outputs, one JSON line.
 
 Files are daily (`predictions-YYYY-MM-DD.jsonl`, UTC) under serving.log_dir. Requests only put
 an entry on a bounded queue; a background thread writes, so a slow disk never slows an answer
@@ -43,11 +43,13 @@ class PredictionLog:
     def __init__(
         self,
         directory: Path,
+        stage: str,
         sensitive: Iterable[str] = (),
         capacity: int = 10_000,
         on_drop: Callable[[], None] = lambda: None,
     ):
         self.directory = directory
+        self.stage = stage  # the stage served (`local`: the working copy), beside each entry's version
         self.sensitive = frozenset(sensitive)
         self.salt = os.environ.get(SALT_VARIABLE, "")
         self.entries: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=capacity)
@@ -75,6 +77,7 @@ class PredictionLog:
             "request_id": request_id,
             "time": now.isoformat(timespec="milliseconds"),
             "endpoint": endpoint,
+            "stage": self.stage,
             "model_version": version,
             "role": role,
             "inputs": [self.masked(row) for row in inputs],

@@ -30,7 +30,7 @@ from ..config import Params, RolloutParams, load_params
 from ..data.schema import load_schema
 from ..errors import PipelineError
 from ..outputs import atomic_paths, json_text, markdown_code, markdown_table
-from ..registry.rollout import REPORT_FILE
+from ..registry.rollout import REPORT_FILE, rolling
 
 ANSWERING = ("stable", "candidate")
 KS_ONE_PERCENT = 1.628  # c(0.01) of the two-sample Kolmogorov-Smirnov test
@@ -270,8 +270,10 @@ def markdown(report: dict[str, Any]) -> str:
 def stage_rollout(stage: str) -> tuple[str, str, datetime]:
     """The versions a stage is rolling out between, from the registry, and when the rollout began."""
     from ..registry.policy import rollout_state  # GTO: only when a stage is named
-    from ..registry.versions import registry_events
+    from ..registry.versions import known_stages, registry_events
 
+    known_stages(stage)
+    rolling(stage)
     rollout = rollout_state(registry_events(), stage)
     if rollout is None or rollout.candidate is None:
         held = rollout.primary.version if rollout else "nothing"
@@ -295,7 +297,12 @@ def main(argv: list[str]) -> None:
     entries = read_entries(params.serving.log_dir)
     if arguments.stage:  # only the traffic since the promotion: the same versions may have met before
         primary, candidate, began = stage_rollout(arguments.stage)
-        entries = [entry for entry in entries if datetime.fromisoformat(entry["time"]) >= began]
+        entries = [
+            entry
+            for entry in entries
+            if entry.get("stage", arguments.stage) == arguments.stage  # other stages' servers log here too
+            and datetime.fromisoformat(entry["time"]) >= began
+        ]
     else:
         primary, candidate = versions_from_log(entries)
     report = {"stage": arguments.stage, **compare(params, entries, primary, candidate)}

@@ -53,8 +53,8 @@ class Router:
     ):
         if strategy == "blue-green" and candidate is None:
             raise PipelineError(
-                f"serving.strategy {strategy} needs a second version: set serving.candidate "
-                "to a stage (such as staging) or `local`"
+                f"strategy {strategy} needs a second version: set the served stage's candidate "
+                "(serving.stages.<stage>.candidate) to a stage (such as staging) or `local`"
             )
         self.strategy = strategy
         self.slots = {"stable": stable} | ({"candidate": candidate} if candidate is not None else {})
@@ -102,7 +102,10 @@ class Router:
 
     def require_blue_green(self) -> None:
         if self.strategy != "blue-green":
-            raise PipelineError(f"switch and rollback need serving.strategy blue-green, not {self.strategy}")
+            raise PipelineError(
+                f"switch and rollback need the served stage's strategy to be blue-green, not {self.strategy} "
+                "(serving.stages.<stage>.strategy)"
+            )
 
     def state(self) -> dict[str, object]:
         """What /router reports: the strategy and the version in each slot."""

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import ROLLING, Params, ServingParams, load_params
+from ..config import LOCAL, ROLLING, Params, ServingParams, StageServing, load_params
 from ..data.schema import Schema, load_schema
 from ..errors import PipelineError
 from ..registry.policy import Event, rollout_state
@@ -46,12 +47,23 @@ def rollout_tags(stage: str) -> tuple[Event, Event | None]:
 RouterLoader = Callable[[ServingParams], Router]  # a serving section in, the router it asks for out
 
 
+def stage_settings(serving: ServingParams, stage: str) -> StageServing:
+    """The served stage's entry of serving.stages; a registry stage, and the stages the section
+    names, are checked against .gto."""
+    if stage == LOCAL:
+        return serving.stage(LOCAL)
+    from ..registry.versions import known_serving, known_stages  # GTO: only when a stage is served
+
+    known_stages(stage)
+    return known_serving(serving).stage(stage)
+
+
 def router_loader(params: Params, stage: str) -> RouterLoader:
     """Build the router a serving section and the registry ask for now; versions in use stay loaded.
 
-    A served stage under canary, ab or shadow with no serving.candidate takes its two versions
+    A served stage under canary, ab or shadow with no candidate of its own takes its two versions
     from its rollout (the promoted candidate, and the primary it may replace); otherwise the
-    stage's current version is stable and serving.candidate names the other one.
+    stage's current version is stable and the stage's candidate names the other one.
     """
     loaded: dict[str, LoadedModel] = {}
     lock = threading.Lock()
@@ -64,25 +76,27 @@ def router_loader(params: Params, stage: str) -> RouterLoader:
     def by_tag(event: Event) -> LoadedModel:
         return load(event.version, lambda: load_tag(event.tag))
 
-    def slots(settings: ServingParams) -> tuple[LoadedModel, LoadedModel | None]:
-        if stage != "local" and settings.strategy in ROLLING and not settings.candidate:
+    def slots(settings: StageServing) -> tuple[LoadedModel, LoadedModel | None]:
+        if stage != LOCAL and settings.strategy in ROLLING and not settings.candidate:
             primary, pending = rollout_tags(stage)
             return by_tag(primary), by_tag(pending) if pending else None
         if settings.strategy != "recreate" and not settings.candidate:
             raise PipelineError(
-                f"serving.strategy {settings.strategy} needs a second version: set serving.candidate "
-                "to a stage (such as staging) or `local`, or serve a stage (STAGE=prod)"
+                f"serving.stages.{stage}.strategy {settings.strategy} needs a second version: set "
+                f"serving.stages.{stage}.candidate to a stage (such as staging) or `local`"
+                + (", or serve a stage (STAGE=prod)" if stage == LOCAL else "")
             )
         other = settings.candidate if settings.strategy != "recreate" else None
         return source(stage), source(other) if other else None
 
     def source(name: str) -> LoadedModel:
-        if name == "local":
+        if name == LOCAL:
             return load(name, lambda: load_local(params))
         tag = current_tag(name)
         return load(tag, lambda: load_tag(tag))
 
-    def build(settings: ServingParams) -> Router:
+    def build(serving: ServingParams) -> Router:
+        settings = stage_settings(serving, stage)
         with lock:
             stable, candidate = slots(settings)
             kept = {key: model for key, model in loaded.items() if model in (stable, candidate)}
@@ -96,17 +110,24 @@ def router_loader(params: Params, stage: str) -> RouterLoader:
 def bundle_router(bundle: Path) -> RouterLoader:
     """A bundle directory is served alone: in a container, KServe splits traffic between versions."""
     model = load_bundle(bundle)
-    return lambda settings: Router("recreate", model, None, settings.canary_share)
+    return lambda _: Router("recreate", model)
 
 
 def reloader(load_router: RouterLoader, stage: str | Path) -> Callable[[], Router] | None:
-    """A reload reads params.yaml's serving section again: strategy, candidate and shares.
+    """A reload reads params.yaml's serving section again: the stage's strategy, candidate and shares.
 
     The working copy's model and a bundle are served alone, with nothing to reload.
     """
-    if stage == "local" or isinstance(stage, Path):
+    if stage == LOCAL or isinstance(stage, Path):
         return None
     return lambda: load_router(load_params().serving)
+
+
+def served_stage(stage: str | Path) -> str:
+    """The stage the prediction log records: a bundle's own (its metadata.json), else the one served."""
+    if isinstance(stage, Path):
+        return json.loads((stage / "metadata.json").read_text(encoding="utf-8"))["stage"]
+    return stage
 
 
 def build_service(params: Params, stage: str | Path, log: bool = True) -> Service:
@@ -121,6 +142,7 @@ def build_service(params: Params, stage: str | Path, log: bool = True) -> Servic
     prediction_log = (
         PredictionLog(
             settings.log_dir,
+            served_stage(stage),
             sensitive=[name for name, rules in schema.columns.items() if rules.sensitive],
             capacity=settings.log_queue,
             on_drop=metrics.log_dropped.inc,
