@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .config import DataParams, Paths
 from .errors import PipelineError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV written by an earlier stage."""
+    import pandas as pd  # imported here: file_md5's users (the report, the registry) need no pandas
+
     return pd.read_csv(path)
 
 

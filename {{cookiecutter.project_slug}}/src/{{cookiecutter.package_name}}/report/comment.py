@@ -6,6 +6,7 @@ nothing heavy itself, so a gate that has not run shows as "not run" instead of f
 
 from __future__ import annotations
 
+import csv
 import functools
 import itertools
 import json
@@ -13,13 +14,13 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from ..config import Params, base_branch, load_params
@@ -251,25 +252,26 @@ def mermaid_label(text: str) -> str:
     return '"' + visible(text).replace('"', "'") + '"'
 
 
-def importance_chart(table: pd.DataFrame) -> list[str]:
+def importance_chart(rows: list[dict[str, str]]) -> list[str]:
     """Permutation importance as a mermaid bar chart, the largest ten."""
-    top = table.sort_values("importance", ascending=False).head(10)
+    top = sorted(rows, key=lambda row: float(row["importance"]), reverse=True)[:10]
+    importances = [float(row["importance"]) for row in top]
     return [
         "```mermaid",
         "xychart-beta horizontal",
         '    title "Permutation feature importance"',
-        f"    x-axis [{', '.join(mermaid_label(name) for name in top['feature'])}]",
+        f"    x-axis [{', '.join(mermaid_label(row['feature']) for row in top)}]",
         '    y-axis "drop in score when shuffled"',
-        f"    bar [{', '.join(f'{value:.4f}' for value in top['importance'])}]",
+        f"    bar [{', '.join(f'{value:.4f}' for value in importances)}]",
         "```",
     ]
 
 
-def roc_chart(table: pd.DataFrame) -> list[str]:
+def roc_chart(rows: list[dict[str, str]]) -> list[str]:
     """The ROC curve as a mermaid line chart, sampled at evenly spaced false-positive rates."""
     grid = np.linspace(0, 1, CHART_POINTS)
-    ordered = table.sort_values(["fpr", "tpr"])
-    tpr = np.interp(grid, ordered["fpr"], ordered["tpr"])
+    points = sorted((float(row["fpr"]), float(row["tpr"])) for row in rows)
+    tpr = np.interp(grid, [fpr for fpr, _ in points], [tpr for _, tpr in points])
     return [
         "```mermaid",
         "xychart-beta",
@@ -282,17 +284,22 @@ def roc_chart(table: pd.DataFrame) -> list[str]:
     ]
 
 
-def confusion_table(table: pd.DataFrame) -> list[str]:
+def confusion_table(rows: list[dict[str, str]]) -> list[str]:
     """Counts of actual (rows) against predicted (columns) classes."""
-    counts = pd.crosstab(table["actual"].astype(str), table["predicted"].astype(str))
-    header = ["actual \\ predicted", *(markdown_code(label) for label in counts.columns)]
-    rows = [[markdown_code(actual), *(str(value) for value in row)] for actual, row in counts.iterrows()]
-    return ["**Confusion matrix** (test set)", "", *markdown_table(header, rows).splitlines()]
+    counts = Counter((row["actual"], row["predicted"]) for row in rows)
+    actual_classes = sorted({actual for actual, _ in counts})
+    predicted_classes = sorted({predicted for _, predicted in counts})
+    header = ["actual \\ predicted", *(markdown_code(label) for label in predicted_classes)]
+    table = [
+        [markdown_code(actual), *(str(counts[actual, predicted]) for predicted in predicted_classes)]
+        for actual in actual_classes
+    ]
+    return ["**Confusion matrix** (test set)", "", *markdown_table(header, table).splitlines()]
 
 
-def residual_chart(table: pd.DataFrame) -> list[str]:
+def residual_chart(rows: list[dict[str, str]]) -> list[str]:
     """How many predictions fall in each band of residuals, as a mermaid bar chart."""
-    counts, edges = np.histogram(table["residual"], bins=CHART_POINTS)
+    counts, edges = np.histogram([float(row["residual"]) for row in rows], bins=CHART_POINTS)
     labels = [f"{(low + high) / 2:.3g}" for low, high in itertools.pairwise(edges)]
     return [
         "```mermaid",
@@ -303,6 +310,12 @@ def residual_chart(table: pd.DataFrame) -> list[str]:
         f"    bar [{', '.join(str(count) for count in counts)}]",
         "```",
     ]
+
+
+def plot_rows(path: Path) -> list[dict[str, str]]:
+    """A plot table's rows as the evaluate stage wrote them, read without pandas (seconds to import)."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
 
 
 CHARTS = {
@@ -324,7 +337,7 @@ def plots_section(params: Params, report_dir: Path, artifacts_link: str) -> list
         for name, chart in CHARTS.items():
             table_path = params.paths.plots / f"{name}.csv"
             if table_path.is_file():
-                lines += [*chart(pd.read_csv(table_path)), ""]
+                lines += [*chart(plot_rows(table_path)), ""]
     return [*lines, f"Full-size figures: {artifacts_link}.", ""]
 
 
