@@ -184,6 +184,8 @@ def test_large_tables_are_sampled_down_to_the_cap(run):
         "current": ROWS,
         "reference_compared": 500,
         "current_compared": 500,
+        "reference_predicted": 500,
+        "current_predicted": 500,
     }
 
 
