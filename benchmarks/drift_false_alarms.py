@@ -1,14 +1,19 @@
 """How often the generated project's drift check cries wolf on small tables, and how often it catches a shift.
 
     .venv/bin/python benchmarks/drift_false_alarms.py [--project BAKED_PROJECT] [--seeds 25]
+        [--prediction-reference held-out|training]
 
 Tables of 150-500 rows are drawn (one seed each) from scikit-learn's bundled datasets: six of
 their numeric columns, often correlated, and a categorical one cut from the first. Each goes through
 the project's own code as `make pipeline`, `make sample-batches` and `make monitor` would take
 it: the split, the model of params.yaml trained on the training part, make-batch's stable batch
-(the held-out split) and shifted batch, and `compare` of each batch with the training part, so
-that the figures are those of the drift settings in the project's params.yaml. To measure other
-settings, edit that params.yaml. Without --project it bakes the default project (a few minutes).
+and shifted batch, and `compare` of each batch with the training part, so that the figures are
+those of the drift settings in the project's params.yaml. The held-out split is halved: one half
+plays the test split, whose predictions `make monitor` takes as the reference's, the other half
+the production rows the batches are cut from. With --prediction-reference training the
+reference's predictions are those on the training rows instead, as the monitor made them before.
+To measure other settings, edit that params.yaml. Without --project it bakes the default project
+(a few minutes).
 
 Printed: the share of stable batches flagged (any drift alarm; by the column share; by the
 prediction), the share of their columns flagged, the share of shifted batches flagged and of
@@ -54,7 +59,7 @@ def small_table(loader: str, rows: int, seed: int):  # a DataFrame of the projec
     return frame[inputs].assign(band=band, target=frame["target"]).reset_index(drop=True)
 
 
-def measure_inside(package: str, seeds: int) -> dict:
+def measure_inside(package: str, seeds: int, prediction_reference: str) -> dict:
     """Run in the project's environment: every table and seed through split, train, make-batch, compare."""
     import yaml
 
@@ -75,11 +80,16 @@ def measure_inside(package: str, seeds: int) -> dict:
             params = config.Params.model_validate(raw)
             training, held_out = split(small_table(loader, rows, seed), params)
             model = train(*features_and_target(training, params.data), params)
-            batches = make_batches(held_out, params)
-            moved = columns_to_shift(held_out, params.data)
+            test_part = held_out.sample(frac=0.5, random_state=seed)
+            production = held_out.drop(index=test_part.index)
+            batches = make_batches(production, params)
+            moved = columns_to_shift(production, params.data)
+            reference_rows = training if prediction_reference == "training" else test_part
             for case in ("stable", "shifted"):
                 started = time.perf_counter()
-                summary, _ = compare(training, batches[f"{case}.csv"], model, params, ("training", case))
+                batch = batches[f"{case}.csv"]
+                names = ("training", case)
+                summary, _ = compare(training, batch, model, params, names, (reference_rows, batch))
                 seconds = time.perf_counter() - started
                 runs.append(
                     {
@@ -94,7 +104,7 @@ def measure_inside(package: str, seeds: int) -> dict:
                         "moved_caught": set(moved) <= set(summary.drifted_columns),
                     }
                 )
-    return {"drift": raw["drift"], "runs": runs}
+    return {"drift": raw["drift"], "prediction_reference": prediction_reference, "runs": runs}
 
 
 def share(runs: list[dict], key: str) -> str:
@@ -112,6 +122,7 @@ def print_figures(result: dict) -> None:
     runs = result["runs"]
     drift = {key: value for key, value in result["drift"].items() if not isinstance(value, dict)}
     print("drift settings:", json.dumps(drift))
+    print("the reference's predictions: on the", result["prediction_reference"], "rows")
     header = f"{'table':<20} {'stable: alarm':>15} {'by columns':>15} {'by prediction':>15} "
     print(header + f"{'columns flagged':>17} {'shifted: alarm':>15} {'both moved seen':>15}")
     tables = list(dict.fromkeys(run["table"] for run in runs))
@@ -141,10 +152,16 @@ def main() -> None:
     )
     parser.add_argument("--project", type=Path, help="a baked project whose environment is set up")
     parser.add_argument("--seeds", type=int, default=25, help="seeds per table (default 25: 225 stable runs)")
+    parser.add_argument(
+        "--prediction-reference",
+        choices=["held-out", "training"],
+        default="held-out",
+        help="the rows whose predictions stand for the reference's (default: held-out, as `make monitor`)",
+    )
     parser.add_argument("--inside", help=argparse.SUPPRESS)  # the package name, when run by the project
     arguments = parser.parse_args()
     if arguments.inside:
-        print(json.dumps(measure_inside(arguments.inside, arguments.seeds)))
+        print(json.dumps(measure_inside(arguments.inside, arguments.seeds, arguments.prediction_reference)))
         return
     with tempfile.TemporaryDirectory(prefix="drift-false-alarms-") as scratch:
         if arguments.project:
@@ -161,6 +178,8 @@ def main() -> None:
             package,
             "--seeds",
             str(arguments.seeds),
+            "--prediction-reference",
+            arguments.prediction_reference,
         ]
         output = subprocess.run(command, cwd=project, check=True, stdout=subprocess.PIPE, text=True).stdout
     print_figures(json.loads(output.splitlines()[-1]))

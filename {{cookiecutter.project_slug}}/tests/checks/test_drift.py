@@ -33,6 +33,7 @@ from {{ cookiecutter.package_name }}.checks.drift_noise import (
     noise_floor,
 )
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.model.store import save_model
 from {{ cookiecutter.package_name }}.model.train import train
 from {{ cookiecutter.package_name }}.tables import features_and_target
 
@@ -183,6 +184,8 @@ def test_large_tables_are_sampled_down_to_the_cap(run):
         "current": ROWS,
         "reference_compared": 500,
         "current_compared": 500,
+        "reference_predicted": 500,
+        "current_predicted": 500,
     }
 
 
@@ -253,6 +256,29 @@ def test_a_new_dataset_with_no_column_in_common_is_a_schema_change_not_an_error(
     assert markdown.startswith("ℹ️ no drift check: the schema changed, no column is in both tables")  # noqa: RUF001
     assert "only the reference has: tenure, plan" in markdown
     assert "only the current data has: size, count, colour" in markdown
+
+
+def test_a_pull_request_compares_predictions_on_the_rows_the_model_did_not_train_on(tmp_path):
+    params = make_params("regression", tmp_path)
+    base = synthetic_frame("regression", rows=600, seed=0)
+    added = synthetic_frame("regression", rows=200, seed=1).assign(row_id=lambda frame: frame["row_id"] + 600)
+    branch = pd.concat([base, added], ignore_index=True)
+    training = branch.sample(n=640, random_state=0)
+    for path, frame in (
+        (params.paths.drift_reference / REFERENCE_DATA, base),
+        (params.paths.ingested, branch),
+        (params.paths.train, training),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+    params.paths.model.parent.mkdir(parents=True)
+    save_model(train(*features_and_target(training, params.data), params), params.paths.model)
+
+    summary, _ = pull_request_drift(params)
+
+    unseen_base = (~base["row_id"].isin(training["row_id"])).sum()
+    assert (summary.rows["reference_predicted"], summary.rows["current_predicted"]) == (unseen_base, 160)
+    assert (summary.rows["reference_compared"], summary.rows["current_compared"]) == (600, 800)
 
 
 def test_columns_added_or_removed_are_compared_on_what_both_tables_share(run):

@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -14,22 +16,29 @@ from {{ cookiecutter.package_name }}.tables import features_and_target
 from ..conftest import make_params, synthetic_frame
 
 
-@pytest.fixture
-def deployed(tmp_path, monkeypatch):
-    """A project directory with params.yaml, training data, a model, and sample batches from held-out rows."""
-    params = make_params("classification", tmp_path)
-    training, held_out = (
-        synthetic_frame("classification", rows=2000, seed=0),
-        synthetic_frame("classification", rows=1000, seed=1),
-    )
+def deploy(root: Path, params, training: pd.DataFrame, held_out: pd.DataFrame) -> None:
+    """Write params.yaml, the training and test split, the model trained on the first, and sample batches."""
     params.paths.train.parent.mkdir(parents=True)
     training.to_csv(params.paths.train, index=False)
+    held_out.to_csv(params.paths.test, index=False)
     params.paths.model.parent.mkdir(parents=True)
     save_model(train(*features_and_target(training, params.data), params), params.paths.model)
     params.paths.batches.mkdir()
     for name, batch in make_batches(held_out, params).items():
         batch.to_csv(params.paths.batches / name, index=False)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
+    (root / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
+
+
+@pytest.fixture
+def deployed(tmp_path, monkeypatch):
+    """A project directory with params.yaml, training data, a model, and sample batches from held-out rows."""
+    params = make_params("classification", tmp_path)
+    deploy(
+        tmp_path,
+        params,
+        synthetic_frame("classification", rows=2000, seed=0),
+        synthetic_frame("classification", rows=1000, seed=1),
+    )
     monkeypatch.chdir(tmp_path)
     return params
 
@@ -59,6 +68,26 @@ def test_a_stable_batch_exits_0(deployed, capsys):
     assert capsys.readouterr().out == "monitor: ✅ no drift: 0 of 3 columns drifted\n"
     assert json.loads((deployed.paths.monitor / "drift.json").read_text())["drift_detected"] is False
     assert (deployed.paths.monitor / "issue.md").read_text().startswith("## Production data: no drift")
+
+
+def unexplained(rows: int, seed: int) -> pd.DataFrame:
+    """Regression rows whose target the inputs do not explain: a forest learns its training rows'
+    noise, so its predictions on them are spread far wider than on any new row."""
+    frame = synthetic_frame("regression", rows=rows, seed=seed)
+    return frame.assign(target=np.random.default_rng([seed, 1]).normal(0, 10, rows))
+
+
+def test_a_stable_batch_is_compared_with_the_predictions_on_rows_the_model_never_saw(tmp_path, monkeypatch):
+    params = make_params("regression", tmp_path, model={"estimator": "random_forest", "hyperparameters": {}})
+    deploy(tmp_path, params, unexplained(3000, seed=0), unexplained(1500, seed=1))
+    unexplained(1500, seed=2).drop(columns=["target"]).to_csv(tmp_path / "new.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["monitor", str(tmp_path / "new.csv")]) == 0
+
+    report = json.loads((params.paths.monitor / "drift.json").read_text())
+    assert report["rows"]["reference_predicted"] == 1500  # the test split's rows, not the training rows
+    assert main(["monitor", str(params.paths.batches / "shifted.csv")]) == DRIFT_STATUS
 
 
 def test_drift_keeps_the_date_it_was_first_seen(deployed, tmp_path):

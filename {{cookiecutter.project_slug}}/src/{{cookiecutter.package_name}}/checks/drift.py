@@ -89,6 +89,26 @@ def predict(model: Pipeline, frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(model.predict(frame[inputs]), index=frame.index)
 
 
+def out_of_sample(frame: pd.DataFrame, training: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a table the model did not train on. A model's predictions on its own training
+    rows lie closer to the target, and so are spread differently, than those on new rows.
+    Rows are matched on the columns both tables hold with the same type."""
+    keys = [str(c) for c in frame.columns if c in training.columns and frame[c].dtype == training[c].dtype]
+    if not keys:
+        return frame
+    seen = frame[keys].merge(training[keys].drop_duplicates(), how="left", indicator=True)["_merge"]
+    return frame[(seen != "both").to_numpy()]
+
+
+def with_predictions(sample: pd.DataFrame, predictions: pd.Series, column: str) -> pd.DataFrame:
+    """The sample with the predictions as one more column, row by row; the shorter side is padded with
+    missing values, which the comparison and the noise floor leave out (the predictions may be made
+    on other rows than the sample's: drift is compared column by column)."""
+    return pd.concat(
+        [sample.reset_index(drop=True), predictions.reset_index(drop=True).rename(column)], axis=1
+    )
+
+
 def method_and_threshold(kind: Kind, drift: DriftParams) -> tuple[str, float]:
     setting = drift.numerical if kind == "numerical" else drift.categorical
     return setting.method, setting.threshold
@@ -201,9 +221,18 @@ def column_verdicts(
 
 
 def compare(
-    reference: pd.DataFrame, current: pd.DataFrame, model: Pipeline, params: Params, names: tuple[str, str]
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    model: Pipeline,
+    params: Params,
+    names: tuple[str, str],
+    predicted_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[DriftSummary, Snapshot]:
-    """Compare two tables and the model's predictions on them; return the summary and Evidently's report."""
+    """Compare two tables and the model's predictions; return the summary and Evidently's report.
+
+    The predictions compared are those on `predicted_rows` (the reference's and the current side's),
+    by default the two tables; callers pass rows the model never trained on, see `out_of_sample`.
+    """
     reference_name, current_name = names
     columns = compared_columns(reference, current, params.data)
     if not columns:
@@ -214,11 +243,16 @@ def compare(
     predicted = prediction_column(params.data)
     notes = unmatched_notes(reference, current, params.data)
     schema_changed = bool(notes)
-    current_sample = current_sample.assign(**{predicted: predict(model, current_sample, current_name)})
+    compared = {"reference_compared": len(reference_sample), "current_compared": len(current_sample)}
+    predicted_on = predicted_rows or (reference, current)
+    reference_rows, current_rows = (capped(rows, cap, seed) for rows in predicted_on)
+    current_predictions = predict(model, current_rows, current_name)
+    current_sample = with_predictions(current_sample, current_predictions, predicted)
     try:
-        reference_sample = reference_sample.assign(
-            **{predicted: predict(model, reference_sample, reference_name)}
-        )
+        if reference_rows.empty:
+            raise PipelineError(f"the model was trained on every row of the {reference_name}")
+        reference_predictions = predict(model, reference_rows, reference_name)
+        reference_sample = with_predictions(reference_sample, reference_predictions, predicted)
         kinds[predicted] = "numerical" if params.task == "regression" else "categorical"
     except PipelineError as error:
         notes.append(f"no prediction drift: {error}")
@@ -239,8 +273,9 @@ def compare(
         rows={
             "reference": len(reference),
             "current": len(current),
-            "reference_compared": len(reference_sample),
-            "current_compared": len(current_sample),
+            **compared,
+            "reference_predicted": len(reference_rows),
+            "current_predicted": len(current_rows),
         },
     )
     return summary, snapshot
@@ -298,7 +333,9 @@ def pull_request_drift(params: Params) -> tuple[DriftSummary, Snapshot | None]:
             "no_common_columns", name, current_name, share, notes=notes, schema_changed=True
         ), None
     model = load_model(params.paths.model)
-    return compare(reference, current, model, params, (name, current_name))
+    training = read_table(params.paths.train)
+    unseen = (out_of_sample(reference, training), out_of_sample(current, training))
+    return compare(reference, current, model, params, (name, current_name), unseen)
 
 
 def drift_provenance(params: Params) -> dict[str, dict[str, str]]:

@@ -1,4 +1,5 @@
-"""Command `monitor`: compare a production batch with the data the deployed model was trained on.
+"""Command `monitor`: compare a production batch with the data the deployed model was trained on,
+and the model's predictions on it with those on the test split, which the model never saw either.
 
 Exit status: 0 when the batch is in line with the training data, 3 when drift crosses the
 thresholds of params.yaml (the reports then hold an issue body), 1 on errors. A batch that
@@ -78,7 +79,8 @@ def monitor(
     names = (str(params.paths.train), source)
     labelled = params.data.target in batch.columns
     inputs = batch.drop(columns=[params.data.target]) if labelled else batch
-    summary, snapshot = compare(reference, inputs, model, params, names)
+    held_out = read_table(params.paths.test)  # predictions on rows the model never saw, as on the batch's
+    summary, snapshot = compare(reference, inputs, model, params, names, (held_out, inputs))
     checked = performance(model, batch, params) if labelled else None
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     since = drifting_since(previous_issue, now) if summary.drift_detected else None
