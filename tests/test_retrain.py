@@ -160,6 +160,7 @@ def test_a_second_run_on_the_same_data_changes_nothing(loop):
     assert git("rev-parse", branch, cwd=loop.origin) == head
     assert len(loop.api.pull_requests) == 1
     assert rest == [("GET", f"Bearer {RESULTS_TOKEN}")] * 2  # the drift issue, the open pull requests
+    assert {auth for _, path, auth in later if path == "/graphql"} == {f"token {RESULTS_TOKEN}"}
     assert AUTO_MERGE_STEP in log  # asked again, for the same pull request: GitHub keeps one request
     [pull] = loop.api.pull_requests
     assert loop.api.auto_merges == [{"number": pull["number"], "merge_method": "MERGE"}] * 2
