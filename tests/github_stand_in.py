@@ -3,8 +3,9 @@
 Serves, on 127.0.0.1, for one repository: a commit's pull requests (with labels), issue
 comments (CML), workflow artifacts (listed and zipped from the directory the upload-artifact
 stand-in writes, $STAND_IN_ARTIFACTS), and releases (create, get by tag, upload, download and
-delete assets). Downloads answer with a redirect to a "storage" path, as GitHub does, and the test can
-check that the token did not follow it.
+delete assets), and, through GraphQL, a pull request by number and auto-merge asked for it
+(the two calls of `gh pr merge --auto`). Downloads answer with a redirect to a "storage" path,
+as GitHub does, and the test can check that the token did not follow it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,27 @@ class GitHubApi:
     issues: list[dict] = field(default_factory=list)  # {"number", "labels": [{"name"}], "state"}
     pull_requests: list[dict] = field(default_factory=list)  # opened through the API
     repo_labels: list[dict] = field(default_factory=list)  # created through the API
+    auto_merges: list[dict] = field(default_factory=list)  # {"number", "merge_method"} asked for
+
+    def graphql(self, payload: dict) -> tuple[int, object]:
+        """The GraphQL operations gh sends for `pr merge --auto`, told apart by their names."""
+        query, variables = payload["query"], payload["variables"]
+        if query.startswith("query PullRequestByNumber("):
+            wanted = f"{variables['owner']}/{variables['repo']}"
+            pull = next((p for p in self.pull_requests if p["number"] == variables["pr_number"]), None)
+            if wanted != self.repository or pull is None:
+                message = f"Could not resolve to a PullRequest with the number of {variables['pr_number']}."
+                errors = [{"type": "NOT_FOUND", "message": message}]
+                return 200, {"data": {"repository": None}, "errors": errors}
+            found = {"id": pull["node_id"], "number": pull["number"], "state": pull["state"].upper()}
+            return 200, {"data": {"repository": {"pullRequest": found}}}
+        if query.startswith("mutation PullRequestAutoMerge("):
+            wanted = variables["input"]
+            pull = next(p for p in self.pull_requests if p["node_id"] == wanted["pullRequestId"])
+            self.auto_merges.append({"number": pull["number"], "merge_method": wanted["mergeMethod"]})
+            return 200, {"data": {"enablePullRequestAutoMerge": {"clientMutationId": None}}}
+        known = "PullRequestByNumber and PullRequestAutoMerge"
+        return 400, {"message": f"this stand-in answers gh's {known} only"}
 
     def pulls_route(
         self, command: str, route: str, query: dict, payload: object
@@ -59,6 +81,7 @@ class GitHubApi:
             number = 200 + len(self.pull_requests)
             pull = {
                 "number": number,
+                "node_id": f"PR_{number}",
                 "state": "open",
                 "title": payload["title"],
                 "body": payload["body"],
@@ -167,6 +190,8 @@ def handler_for(api: GitHubApi) -> type[BaseHTTPRequestHandler]:
                 return self.reply_bytes(api.assets[int(match[1])])
             if not self.headers.get("Authorization"):
                 return self.reply(401, {"message": "Requires authentication"})
+            if path == "/graphql" and self.command == "POST":
+                return self.reply(*api.graphql(self.payload()))
             prefix = f"/repos/{api.repository}"
             uploads = f"/uploads{prefix}"
             if (match := re.fullmatch(rf"{uploads}/releases/(\d+)/assets", path)) and self.command == "POST":

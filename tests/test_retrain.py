@@ -1,12 +1,15 @@
 """Production feedback in a baked project: a shifted labelled batch is caught by the monitor,
 retrain.yml (under act) puts it on a retrain/<date> branch with ONE pull request, the pipeline
-on that branch retrains and its drift report shows the new data; a second run changes
-nothing, and a batch that fails validation opens nothing and says why.
+on that branch retrains and its drift report shows the new data; with
+feedback.auto_merge_label set, the pull request gets that label and GitHub is asked to merge it
+once its checks pass (`gh pr merge --auto`); a second run changes nothing, and a batch that
+fails validation opens nothing and says why.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -15,15 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from .act_harness import REPOSITORY, TOKEN, git, keep_log, local_repository_args
+from .act_harness import REPOSITORY, STAND_INS, TOKEN, git, keep_log, local_repository_args
 from .conftest import copy_project, project_env, run
 from .github_stand_in import GitHubApi, github_url_rewrite, serve
+from .test_pipeline import set_params
 
 pytestmark = pytest.mark.slow
 
 DRIFT_ISSUE = 5
 BATCH = "data/incoming/labelled-2026-12-01.csv"
 RESULTS_TOKEN = "results-token"
+AUTO_MERGE_LABEL = "automerge"
+AUTO_MERGE_STEP = "Success - Main Let GitHub merge it once every required check passed"
 
 
 @dataclass
@@ -71,10 +77,11 @@ def act_retrain(loop_root: Path, env: dict[str, str], api_url: str, name: str, *
 
 @pytest.fixture(scope="module")
 def loop(ready_project, tmp_path_factory) -> Iterator[Loop]:
-    """main trained, with a shifted labelled batch pending; the monitor run on it; an open drift
-    issue; then retrain.yml run once under act."""
+    """main trained, with a shifted labelled batch pending and feedback.auto_merge_label set; the
+    monitor run on it; an open drift issue; then retrain.yml run once under act."""
     root = tmp_path_factory.mktemp("retrain")
     project = copy_project(ready_project("classification"), root)
+    set_params(project, **{"feedback.auto_merge_label": AUTO_MERGE_LABEL})
     git("add", "--all", cwd=project)
     git("commit", "--quiet", "--no-verify", "-m", "Train the first model", cwd=project)
     run("make", "sample-batches", cwd=project)
@@ -93,6 +100,7 @@ def loop(ready_project, tmp_path_factory) -> Iterator[Loop]:
     gitconfig = github_url_rewrite(root / "gitconfig", REPOSITORY, origin)
     with serve(api) as api_url:
         env = project_env(GIT_CONFIG_GLOBAL=str(gitconfig), STAND_IN_GITHUB_API=api_url)
+        env["PATH"] = os.pathsep.join([str(STAND_INS / "gh"), env["PATH"]])  # as on GitHub's runners
         first = act_retrain(root, env, api_url, "first")
         yield Loop(root, project, origin, api, api_url, env, monitor, first)
 
@@ -124,9 +132,18 @@ def test_retrain_pushes_the_branch_with_the_data_and_opens_one_pull_request(loop
     assert pull["base"]["ref"] == "main"
     assert f"- Drift issue: #{DRIFT_ISSUE}" in pull["body"]
     assert "data/incoming/labelled-2026-12-01.csv" in pull["body"].replace("\\", "")
-    assert [label["name"] for label in pull["labels"]] == ["retrain"]
+    assert [label["name"] for label in pull["labels"]] == ["retrain", AUTO_MERGE_LABEL]
     assert "No RESULTS_TOKEN secret" in loop.first_run
     assert {auth for method, path, auth in loop.api.requests if "/pulls" in path} == {f"Bearer {TOKEN}"}
+
+
+def test_with_an_auto_merge_label_github_is_asked_to_merge_the_pull_request_once_checks_pass(loop):
+    [pull] = loop.api.pull_requests
+    graphql = [auth for method, path, auth in loop.api.requests if path == "/graphql"]
+
+    assert AUTO_MERGE_STEP in loop.first_run
+    assert loop.api.auto_merges[0] == {"number": pull["number"], "merge_method": "MERGE"}
+    assert graphql[:2] == [f"token {TOKEN}"] * 2  # gh's look-up of the pull request, then the mutation
 
 
 def test_a_second_run_on_the_same_data_changes_nothing(loop):
@@ -137,12 +154,16 @@ def test_a_second_run_on_the_same_data_changes_nothing(loop):
     log = act_retrain(loop.root, loop.env, loop.api_url, "second", f"RESULTS_TOKEN={RESULTS_TOKEN}")
 
     later = loop.api.requests[before:]
+    rest = [(method, auth) for method, path, auth in later if path != "/graphql"]
     assert "already has these batches: nothing to do" in log
     assert "No RESULTS_TOKEN secret" not in log
     assert git("rev-parse", branch, cwd=loop.origin) == head
     assert len(loop.api.pull_requests) == 1
-    assert [method for method, *_ in later] == ["GET", "GET"]  # the drift issue, the open pull requests
-    assert {auth for *_, auth in later} == {f"Bearer {RESULTS_TOKEN}"}
+    assert rest == [("GET", f"Bearer {RESULTS_TOKEN}")] * 2  # the drift issue, the open pull requests
+    assert {auth for _, path, auth in later if path == "/graphql"} == {f"token {RESULTS_TOKEN}"}
+    assert AUTO_MERGE_STEP in log  # asked again, for the same pull request: GitHub keeps one request
+    [pull] = loop.api.pull_requests
+    assert loop.api.auto_merges == [{"number": pull["number"], "merge_method": "MERGE"}] * 2
 
 
 def test_the_pipeline_on_the_branch_retrains_and_reports_the_drift(loop):
