@@ -3,8 +3,9 @@
 From a trained default project on a bare origin (tests/act_harness.py), each run is a fresh
 clone dispatched by hand with a batch, and GitHub's REST API is the recording stand-in
 (tests/github_stand_in.py). The batches are the project's own `make sample-batches`: the
-held-out test split (stable) and the same rows shifted. Four runs, in order: no batch
-configured, the stable batch, the shifted batch, the shifted batch again.
+held-out test split (stable) and the same rows shifted. Five runs, in order: no batch
+configured, the stable batch, the shifted batch, the shifted batch again, and a batch the
+monitor cannot read (a column renamed).
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ def flow(tmp_path_factory, trained_default_project) -> Iterator[Flow]:
         yield opened
 
 
-def dispatch(flow: Flow, name: str, current: str = "") -> str:
+def dispatch(flow: Flow, name: str, current: str = "", *, succeeds: bool = True) -> str:
     """monitor.yml run by hand (workflow_dispatch) on a fresh clone of main; its log."""
     checkout = flow.clone(f"{name}-checkout")
     workflow = checkout / ".github" / "workflows" / "monitor.yml"
-    return flow.act(checkout, workflow, "workflow_dispatch", {"inputs": {"current": current}}, name)
+    payload = {"inputs": {"current": current}}
+    return flow.act(checkout, workflow, "workflow_dispatch", payload, name, succeeds=succeeds)
 
 
 def issue_calls(flow: Flow) -> list[str]:
@@ -78,6 +80,18 @@ def second_drift(flow, batches, first_drift) -> str:
     return dispatch(flow, "shifted-again", str(batches / "shifted.csv"))
 
 
+@pytest.fixture(scope="module")
+def unreadable(flow, batches, second_drift) -> dict:
+    """A batch whose column was renamed: the monitor fails before writing any report."""
+    stable = (batches / "stable.csv").read_text()
+    header, rest = stable.split("\n", 1)
+    renamed = batches / "renamed.csv"
+    renamed.write_text(header.replace("tenure_months", "tenure") + "\n" + rest)
+    calls = issue_calls(flow)
+    log = dispatch(flow, "unreadable", str(renamed), succeeds=False)
+    return {"log": log, "calls_before": calls}
+
+
 def test_without_a_batch_the_run_is_green_and_says_what_to_set(flow, not_configured):
     assert "::notice title=Monitor not configured::No production batch to check yet" in not_configured
     assert "PRODUCTION_BATCH" in not_configured
@@ -114,3 +128,13 @@ def test_a_second_drift_updates_the_same_issue_and_keeps_the_date_it_began(flow,
     assert issue_calls(flow)[len(first_drift["calls"]) :] == [f"PATCH /repos/{REPOSITORY}/issues/{number}"]
     assert SINCE.search(issue["body"])[1] == SINCE.search(opened["body"])[1]
     assert issue["body"] != opened["body"]  # checked again, at a later time
+
+
+def test_a_monitor_that_fails_on_its_own_fails_the_run_and_touches_no_issue(flow, unreadable):
+    log = unreadable["log"]
+
+    assert "lacks columns the model needs: tenure_months" in log
+    assert "Failure - Main Fail when the monitor itself failed" in log
+    assert "make monitor failed without writing a drift report" in log
+    assert "Main Open or update the drift issue" not in log
+    assert issue_calls(flow) == unreadable["calls_before"]
