@@ -187,7 +187,13 @@ def load_dvc_setup(project_dir: Path, package_name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"{package_name}_dvc_setup", path)
     assert spec is not None and spec.loader is not None, f"cannot load {path}"
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # No __pycache__ left in the project: cruft renders it again to diff template versions, and
+    # compiled files (which record their source's time) would make every such diff differ.
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
     return module
 
 

@@ -143,3 +143,5 @@ def test_cruft_create_generates_the_same_project_and_records_the_template(tmp_pa
     # cruft writes .cruft.json after the hook's commit; the hook wrote the same bytes into it
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True)
     assert status.stdout == ""
+    # nor anything git ignores: cruft renders the project again to diff template versions
+    assert not list(project.rglob("__pycache__"))
