@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }}.checks.drift import (
 )
 from {{ cookiecutter.package_name }}.checks.drift_markdown import verdict
 from {{ cookiecutter.package_name }}.checks.drift_noise import (
-    distance,
+    Distance,
     distance_for,
     finite,
     noise_distances,
@@ -38,6 +38,15 @@ from {{ cookiecutter.package_name }}.model.train import train
 from {{ cookiecutter.package_name }}.tables import features_and_target
 
 from ..conftest import TASKS, make_params, synthetic_frame
+
+
+def distance(measure: Distance, reference: np.ndarray, current: np.ndarray) -> float:
+    """The distance between two columns' values, by the floor's measure on their counts."""
+    codes, support = pd.factorize(np.concatenate([reference, current]), sort=True)
+    split = len(reference)
+    counts = [np.bincount(part, minlength=len(support))[None, :] for part in (codes[:split], codes[split:])]
+    return float(measure(support, *counts)[0])
+
 
 ROWS = 4000
 SHIFTED = ["size", "colour"]  # one numeric and one categorical column

@@ -96,14 +96,6 @@ def distance_for(method: str, kind: Kind, reference: pd.Series) -> Distance | No
     return None
 
 
-def distance(measure: Distance, reference: np.ndarray, current: np.ndarray) -> float:
-    """The distance between two columns' values, as Evidently computes it."""
-    codes, support = pd.factorize(np.concatenate([reference, current]), sort=True)
-    split = len(reference)
-    counts = [np.bincount(part, minlength=len(support))[None, :] for part in (codes[:split], codes[split:])]
-    return float(measure(support, *counts)[0])
-
-
 def reference_support(reference: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The reference's distinct values, sorted, and how often each occurs.
 
