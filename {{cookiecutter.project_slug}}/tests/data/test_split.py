@@ -38,3 +38,23 @@ def test_a_class_with_one_row_cannot_be_stratified(tmp_path):
 
     with pytest.raises(PipelineError, match="a class has only 1 row"):
         split(frame, make_params("classification", tmp_path))
+
+
+def test_a_class_of_two_rows_is_both_trained_on_and_scored(tmp_path):
+    frame = synthetic_frame("classification", rows=400)
+    frame.loc[[0, 1], "target"] = "rare"
+
+    train, test = split(frame, make_params("classification", tmp_path))
+
+    assert (train["target"] == "rare").sum() == (test["target"] == "rare").sum() == 1
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_two_rows_split_one_and_one_and_one_row_is_refused(task, tmp_path):
+    params = make_params(task, tmp_path, split={"test_size": 0.25, "stratify": False})
+    frame = synthetic_frame(task)
+
+    train, test = split(frame.head(2), params)
+    assert (len(train), len(test)) == (1, 1)
+    with pytest.raises(PipelineError, match="cannot split 1 row"):
+        split(frame.head(1), params)

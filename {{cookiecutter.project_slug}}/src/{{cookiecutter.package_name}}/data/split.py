@@ -1,9 +1,13 @@
-"""Stage `split`: hold out a test set from the validated data, stratified by class when that makes sense."""
+"""Stage `split`: hold out a test set from the validated data, stratified by class when that makes sense.
+
+One seeded shuffle with pandas, so the stage imports no scikit-learn: the same data and seed
+always give the same split."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from ..config import Params, load_params
 from ..errors import PipelineError
@@ -11,24 +15,31 @@ from ..outputs import atomic_paths
 from ..tables import read_validated
 
 
+def held_out_per_class(target: pd.Series, test_size: float) -> pd.Series:
+    """How many rows of each class the test set takes: its share, but at least one and never all,
+    so that every class is both trained on and scored."""
+    counts = target.value_counts()
+    return (counts * test_size).round().clip(lower=1, upper=counts - 1).astype(int)
+
+
 def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (train, test); the same data and seed always give the same split."""
-    stratify = None
+    """Return (train, test), each in shuffled order."""
+    if len(frame) < 2:
+        raise PipelineError(f"cannot split {len(frame)} row(s): the training and the test set need one each")
+    shuffled = frame.sample(frac=1, random_state=params.seed)
     if params.task == "classification" and params.split.stratify:
-        stratify = frame[params.data.target]
-        smallest = stratify.value_counts().min()
+        target = shuffled[params.data.target]
+        smallest = target.value_counts().min()
         if smallest < 2:
             raise PipelineError(
                 f"cannot stratify on '{params.data.target}': a class has only {smallest} row; "
                 "add data or set split.stratify: false"
             )
-    try:
-        train, test = train_test_split(
-            frame, test_size=params.split.test_size, random_state=params.seed, stratify=stratify
-        )
-    except ValueError as error:
-        raise PipelineError(f"cannot split {len(frame)} rows: {error}") from error
-    return train, test
+        quota = target.map(held_out_per_class(target, params.split.test_size))
+        in_test = shuffled.groupby(target).cumcount() < quota
+        return shuffled[~in_test], shuffled[in_test]
+    test_rows = min(max(math.ceil(params.split.test_size * len(frame)), 1), len(frame) - 1)
+    return shuffled.iloc[test_rows:], shuffled.iloc[:test_rows]
 
 
 def main() -> None:
