@@ -116,6 +116,15 @@ def test_your_code_imports_without_the_tools() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_the_data_stages_import_no_scikit_learn() -> None:
+    """Each stage is a process of its own: importing scikit-learn costs one most of a second, and
+    only the stages that fit or score a model need it."""
+    stages = ", ".join(f"{PACKAGE}.data.{stage}" for stage in ("ingest", "validate", "split"))
+    probe = f"import sys; import {stages}; print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
 def stage_commands() -> dict[str, str]:
     stages = yaml.safe_load((PROJECT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
     return {stage: spec["cmd"].split()[-1] for stage, spec in stages.items()}

@@ -9,7 +9,7 @@ import yaml
 from {{ cookiecutter.package_name }}.config import DataParams, Params, load_params
 from {{ cookiecutter.package_name }}.data.adopt import infer_task, main, model_tests_text, replace_section
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.model.params_check import check_params, params_problems
+from {{ cookiecutter.package_name }}.model.params_check import check_model_tests, model_tests_problems
 
 from ..conftest import make_params, synthetic_frame
 
@@ -45,7 +45,7 @@ def test_derived_model_tests_hold_on_the_data_they_come_from(frame, task, tmp_pa
     inputs = ["size", "count", "colour"]
     classes = sorted(frame["target"].unique()) if task == "classification" else None
 
-    assert params_problems(params, inputs, classes) == []
+    assert model_tests_problems(params, inputs, classes) == []
     assert params.model_tests.gates == {}
     assert params.model_tests.slices is not None
     assert params.model_tests.slices.column == "colour"  # text with 3 levels, before numbers
@@ -159,7 +159,7 @@ def test_every_problem_of_model_tests_is_reported_at_once(params, task):
     broken = params.model_copy(update={"model_tests": type(params.model_tests).model_validate(tests)})
 
     with pytest.raises(PipelineError) as raised:
-        check_params(broken, ["size", "count", "colour"], ["high", "low"])
+        check_model_tests(broken, ["size", "count", "colour"], ["high", "low"])
 
     message = str(raised.value)
     assert "model_tests.invariance[0].column 'region': not a model input: size, count, colour" in message

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from ..config import PARAMS_FILE, Params, base_branch, load_params
 from ..errors import PipelineError
 from ..model.evaluate import score
-from ..model.params_check import check_params, primary_metric
+from ..model.params_check import check_model_tests, primary_metric
 from ..model.provenance import COMPUTED_FOR, computed_for
 from ..model.store import load_model, untrusted_types
 from ..outputs import atomic_paths, json_text, markdown_code, markdown_table, markdown_text
@@ -446,7 +446,7 @@ def run_model_tests(
     model = load_model(params.paths.model)
     features, target = features_and_target(read_table(params.paths.test), params.data)
     classes = [str(label) for label in model.classes_] if params.task == "classification" else None
-    check_params(params, list(features.columns), classes)
+    check_model_tests(params, list(features.columns), classes)
     slices = slice_table(model, features, target, params)
     outcomes = [
         *sanity_outcomes(model, features, params),

@@ -22,7 +22,8 @@ import yaml
 from ..config import PARAMS_FILE, CsvParams, DataParams, Params, Task, invalid_values_reported, read_yaml
 from ..dates import is_date_column
 from ..errors import PipelineError
-from ..model.params_check import DEFAULT_PRIMARY_METRIC, SLICE_METRICS_BY_TASK, params_problems
+from ..model.estimators import build_estimator
+from ..model.params_check import DEFAULT_PRIMARY_METRIC, SLICE_METRICS_BY_TASK, model_tests_problems
 from .ingest import ingest_source, is_url, source_bytes
 from .reading import detect, is_parquet
 from .schema import Schema, check_inferable, infer_schema, plain, schema_text
@@ -361,7 +362,11 @@ def describe(frame: pd.DataFrame, params: Params, without_target: int) -> None:
         print(f"  {', '.join(identifiers)}: one value per row, like an identifier: add to DROP if it is one")
     if empty:
         print(f"  {', '.join(empty)}: no values at all, and validate refuses an empty column: remove it")
-    problems = params_problems(params, [str(c) for c in features.columns], classes)
+    problems = model_tests_problems(params, [str(c) for c in features.columns], classes)
+    try:  # the task adopt inferred may not offer the estimator params.yaml names
+        build_estimator(params.task, params.model, params.seed)
+    except PipelineError as error:
+        problems.insert(0, str(error))
     if problems:
         listed = "\n".join(f"  {problem}" for problem in problems)
         raise PipelineError(f"params.yaml still has problems to fix before `make pipeline`:\n{listed}")

@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from ..config import Params, load_params
 from ..dates import as_timestamps
 from ..errors import PipelineError
-from ..model.params_check import check_params
+from ..model.params_check import check_model_tests
 from ..outputs import (
     atomic_paths,
     json_text,
@@ -312,7 +312,7 @@ def check_params_before_training(frame: pd.DataFrame, schema: Schema, params: Pa
     classes = None
     if params.task == "classification" and params.data.target in frame.columns:
         classes = sorted({str(value) for value in frame[params.data.target].dropna().unique()})
-    check_params(params, inputs, classes)
+    check_model_tests(params, inputs, classes)
 
 
 def validate(frame: pd.DataFrame, schema: Schema, params: Params) -> list[Failure]:

@@ -1,4 +1,6 @@
-"""Check params.yaml against the data before anything trains: every problem at once, each with its key."""
+"""Check params.yaml's model tests against the data before anything trains: every problem at once,
+each with its key. The estimator and its hyperparameters are checked where they are built
+(estimators.py, when the train stage starts), so that validating data needs no scikit-learn."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ from collections.abc import Iterable, Sequence
 
 from ..config import Params, Task
 from ..errors import PipelineError
-from .estimators import build_estimator
 
 # What the evaluate stage writes, per task; model_tests may gate and compare only these.
 TASK_METRICS: dict[Task, tuple[str, ...]] = {
@@ -30,15 +31,6 @@ def one_of(values: Iterable[str]) -> str:
 def primary_metric(params: Params) -> str:
     """The metric the model must beat the baseline on."""
     return params.model_tests.primary_metric or DEFAULT_PRIMARY_METRIC[params.task]
-
-
-def model_problems(params: Params) -> list[str]:
-    """The estimator and its hyperparameters, as the train stage would refuse them."""
-    try:
-        build_estimator(params.task, params.model, params.seed)
-    except PipelineError as error:
-        return [str(error)]
-    return []
 
 
 def model_tests_problems(params: Params, inputs: Sequence[str], classes: Sequence[str] | None) -> list[str]:
@@ -94,14 +86,9 @@ def model_tests_problems(params: Params, inputs: Sequence[str], classes: Sequenc
     return problems
 
 
-def params_problems(params: Params, inputs: Sequence[str], classes: Sequence[str] | None) -> list[str]:
-    """Every problem params.yaml has with this data, beyond what its own validation catches."""
-    return [*model_problems(params), *model_tests_problems(params, inputs, classes)]
-
-
-def check_params(params: Params, inputs: Sequence[str], classes: Sequence[str] | None) -> None:
-    """Refuse params.yaml with every problem listed, so that one run finds them all."""
-    problems = params_problems(params, inputs, classes)
+def check_model_tests(params: Params, inputs: Sequence[str], classes: Sequence[str] | None) -> None:
+    """Refuse params.yaml's model_tests with every problem listed, so that one run finds them all."""
+    problems = model_tests_problems(params, inputs, classes)
     if problems:
         listed = "\n".join(f"  {problem}" for problem in problems)
         raise PipelineError(
