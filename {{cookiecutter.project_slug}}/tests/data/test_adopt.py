@@ -147,6 +147,15 @@ def test_a_refused_dataset_is_not_copied_under_data_raw(project_dir):
     assert not (project_dir / "data/raw/mine.csv").exists()
 
 
+def test_an_estimator_the_inferred_task_does_not_offer_is_named(project_dir):
+    params_file = project_dir / "params.yaml"
+    params_file.write_text(params_file.read_text().replace("random_forest", "logistic_regression"))
+    synthetic_frame("regression").to_csv(project_dir / "mine.csv", index=False)
+
+    with pytest.raises(PipelineError, match=r"'logistic_regression' is not available for regression"):
+        main(["mine.csv", "--target", "target", "--drop", "row_id"])
+
+
 def test_every_problem_of_model_tests_is_reported_at_once(params, task):
     tests = params.model_tests.model_dump()
     tests.update(
