@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +116,43 @@ def bake_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return get
 
 
-# Ready projects: baked, set up and run once per session, then shared read-only.
+# Ready projects: baked, set up and run once per run (built_once), then shared read-only.
 # The classification project keeps its DVC storage in a directory, the regression one in
 # S3 (served by moto for the remote tests); the pipeline itself never touches the remote.
 READY_ANSWERS = {
     "classification": {"task": "classification", "dvc_remote": "local"},
     "regression": {"task": "regression", "dvc_remote": "s3", "dvc_remote_url": "s3://dvc-storage/regression"},
 }
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """The project `build(directory)` makes, for this worker to keep.
+
+    Under pytest-xdist the workers build it once between them, in the run's shared temporary
+    directory, and each takes a private copy: a build trains a model in some twenty seconds, a
+    copy takes one."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp_path_factory.mktemp(name))
+    root = tmp_path_factory.getbasetemp().parent
+    shared, built = root / name, root / name / "built"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not built.exists():
+            shutil.rmtree(shared, ignore_errors=True)  # what a failed build left
+            shared.mkdir()
+            built.write_text(str(build(shared)))
+    return copy_project(Path(built.read_text()), tmp_path_factory.mktemp(name))
+
+
+def build_ready_project(task: str, directory: Path) -> Path:
+    """Bake the task's ready project in `directory`, then `make setup` and `make pipeline` it."""
+    answers = dict(READY_ANSWERS[task])
+    if answers["dvc_remote"] == "local":
+        answers["dvc_remote_url"] = str(directory / "dvc-storage")
+    project = bake(directory / "baked", **answers)
+    run("make", "setup", cwd=project)
+    run("make", "pipeline", cwd=project)
+    return project
 
 
 @pytest.fixture(scope="session")
@@ -130,13 +162,7 @@ def ready_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], P
 
     def get(task: str) -> Path:
         if task not in ready:
-            answers = dict(READY_ANSWERS[task])
-            if answers["dvc_remote"] == "local":
-                answers["dvc_remote_url"] = str(tmp_path_factory.mktemp("dvc-storage"))
-            project = bake(tmp_path_factory.mktemp("ready"), **answers)
-            run("make", "setup", cwd=project)
-            run("make", "pipeline", cwd=project)
-            ready[task] = project
+            ready[task] = built_once(tmp_path_factory, f"ready-{task}", partial(build_ready_project, task))
         return ready[task]
 
     return get
@@ -153,6 +179,10 @@ def copy_project(project: Path, destination: Path) -> Path:
 def trained_default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project baked with the default answers (no DVC remote) after `make setup pipeline`,
     its results uncommitted: shared read-only by the workflow tests, which each take a copy."""
-    project = bake(tmp_path_factory.mktemp("trained-default"))
-    run("make", "setup", "pipeline", cwd=project)
-    return project
+
+    def build(directory: Path) -> Path:
+        project = bake(directory)
+        run("make", "setup", "pipeline", cwd=project)
+        return project
+
+    return built_once(tmp_path_factory, "trained-default", build)

@@ -75,7 +75,7 @@ def test_without_dvc_the_set_up_dvc_gets_is_the_one_generation_with_dvc_gives(
 
 
 @pytest.mark.slow
-def test_without_dvc_make_setup_finishes_the_set_up_and_make_push_reaches_the_remote(tmp_path):
+def test_without_dvc_make_setup_finishes_the_set_up_and_make_push_reaches_the_remote(tmp_path, bake_once):
     bare_env = {**project_env(), "VIRTUAL_ENV": ""}
     venv = tmp_path / "cookiecutter-only"
     run("uv", "venv", "--quiet", str(venv), cwd=tmp_path, env=bare_env)
@@ -109,8 +109,7 @@ def test_without_dvc_make_setup_finishes_the_set_up_and_make_push_reaches_the_re
     config = (project / ".dvc" / "config").read_text()
     second = run("make", "setup", cwd=project, env=setup_env)
 
-    with_dvc = bake(tmp_path / "with-dvc", dvc_remote="local")
-    assert config == (with_dvc / ".dvc" / "config").read_text()
+    assert config == (bake_once(dvc_remote="local") / ".dvc" / "config").read_text()
     assert "configure-dvc: added the default remote 'storage'" in first.stdout
     assert "configure-dvc: DVC is already set up as the answers ask" in second.stdout
     assert (project / ".dvc" / "config").read_text() == config

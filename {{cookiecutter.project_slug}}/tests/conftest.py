@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +127,19 @@ def frame(task: Task) -> pd.DataFrame:
 @pytest.fixture
 def params(task: Task, tmp_path: Path) -> Params:
     return make_params(task, tmp_path)
+
+
+@contextmanager
+def served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve with `handler` on 127.0.0.1 in a thread, for the length of the `with` block.
+
+    The server looks for its shutdown every 10 ms, not every 0.5 s: each test's teardown waits for it.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
 
 
 def commit(repository: Path, files: dict[str, str]) -> str:

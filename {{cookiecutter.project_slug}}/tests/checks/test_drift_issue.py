@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
+
+from ..conftest import served
 
 
 class Issues:
@@ -62,14 +63,11 @@ def github(monkeypatch) -> Iterator[Issues]:
 
         do_GET = do_POST = do_PATCH = handle_call  # noqa: N815 the names http.server calls
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "team/churn")
-    monkeypatch.setenv("GITHUB_TOKEN", "token")
-    yield issues
-    server.shutdown()
-    server.server_close()
+    with served(Handler) as url:
+        monkeypatch.setenv("GITHUB_API_URL", url)
+        monkeypatch.setenv("GITHUB_REPOSITORY", "team/churn")
+        monkeypatch.setenv("GITHUB_TOKEN", "token")
+        yield issues
 
 
 def test_the_drift_issue_is_opened_once_then_updated_and_read_back(github, tmp_path, capsys):

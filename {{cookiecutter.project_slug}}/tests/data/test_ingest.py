@@ -1,8 +1,7 @@
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pandas as pd
@@ -12,16 +11,7 @@ from {{ cookiecutter.package_name }}.config import DataParams, DownloadParams
 from {{ cookiecutter.package_name }}.data.ingest import ingest, ingest_source
 from {{ cookiecutter.package_name }}.errors import PipelineError
 
-from ..conftest import synthetic_frame
-
-
-def served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """Serve with `handler` on 127.0.0.1 in a thread, until the fixture that yields from it ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+from ..conftest import served, synthetic_frame
 
 
 @pytest.fixture
@@ -35,7 +25,8 @@ def csv_server(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *args):
             pass
 
-    yield from served(Handler)
+    with served(Handler) as url:
+        yield url
 
 
 def data_params(source: Path | str, **overrides) -> DataParams:
@@ -126,7 +117,8 @@ def awkward_server() -> Iterator[str]:
         def log_message(self, *args):
             pass
 
-    yield from served(Handler)
+    with served(Handler) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.repo.github import GitHub
+
+from ..conftest import served
 
 
 @pytest.fixture
@@ -42,11 +43,8 @@ def api() -> Iterator[tuple[str, list[tuple[str, str]]]]:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    with served(Handler) as url:
+        yield url, seen
 
 
 def test_json_calls_and_downloads_send_the_token_to_the_api_only(api, tmp_path: Path):
