@@ -137,9 +137,11 @@ def served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:  # a failed test leaves no server listening
+        server.shutdown()
+        server.server_close()
 
 
 def commit(repository: Path, files: dict[str, str]) -> str:
