@@ -166,23 +166,56 @@ class Flow:
         """Run one workflow file in the checkout under act; return its log (the run must succeed,
         or fail when not `succeeds`). Each run has its own run id, as on GitHub; with
         $TEMPLATE_ACT_LOGS set, the log is also kept there (benchmarks/act_coverage.py reads it)."""
-        event_file = self.root / f"{name}.json"
         repository = {"full_name": REPOSITORY, "fork": False, "default_branch": "main"}
-        event_file.write_text(json.dumps({**payload, "repository": repository}))
-        result = run(
-            "act", event, "-W", str(workflow), "-e", str(event_file),
-            "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
-            "--action-cache-path", str(self.root / f"act-{name}"),
+        self.logs[name] = log = run_act(
+            self.root, name, checkout, workflow, event, {**payload, "repository": repository}, self.env,
             "-s", f"GITHUB_TOKEN={TOKEN}", *[arg for secret in self.secrets for arg in ("-s", secret)],
             "--env", f"GITHUB_API_URL={self.api_url}",
             "--env", f"GITHUB_RUN_ID={len(self.logs) + 1}",
-            *local_repository_args(workflow),
-            cwd=checkout, env=self.env, check=False,
+            succeeds=succeeds,
         )  # fmt: skip
-        self.logs[name] = log = result.stdout + result.stderr
-        keep_log(f"{self.root.name}-{name}", log)
-        assert (result.returncode == 0) == succeeds, log[-8000:]
         return log
+
+
+def run_act(
+    root: Path,
+    name: str,
+    checkout: Path,
+    workflow: Path,
+    event: str,
+    payload: dict,
+    env: dict[str, str],
+    *options: str,
+    succeeds: bool = True,
+) -> str:
+    """`act` running `workflow` in `checkout` for `event` with `payload`, on this machine (no
+    container), each pinned action mapped to its stand-in; return its log, which must show the run
+    succeeded (or failed, when not `succeeds`), and keep it (see keep_log).
+
+    GitHub's runner starts each job with an empty environment that uv fills from its cache in
+    a second; Python then compiles the bytecode of pandas, scikit-learn, DVC... in it on first
+    import, seconds each job. So the jobs of every run under `root` share one environment,
+    `root`/venv: the first job builds it from nothing, as a fresh runner does, and each job's
+    `make setup` (`uv sync --locked`) makes it exactly the lock and this checkout's package again.
+    Python writes bytecode as on GitHub's runners (some machines turn that off in the environment
+    act passes on: an empty value turns it back on).
+    """
+    event_file = root / f"{name}.json"
+    event_file.write_text(json.dumps(payload))
+    result = run(
+        "act", event, "-W", str(workflow), "-e", str(event_file),
+        "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
+        "--action-cache-path", str(root / f"act-{name}"),
+        "--env", f"UV_PROJECT_ENVIRONMENT={root / 'venv'}",
+        "--env", "PYTHONDONTWRITEBYTECODE=",
+        *options,
+        *local_repository_args(workflow),
+        cwd=checkout, env=env, check=False,
+    )  # fmt: skip
+    log = result.stdout + result.stderr
+    keep_log(f"{root.name}-{name}", log)
+    assert (result.returncode == 0) == succeeds, log[-8000:]
+    return log
 
 
 def keep_log(name: str, log: str) -> None:

@@ -5,7 +5,8 @@ clone dispatched by hand with a batch, and GitHub's REST API is the recording st
 (tests/github_stand_in.py). The batches are the project's own `make sample-batches`: the
 held-out test split (stable) and the same rows shifted. Five runs, in order: no batch
 configured, the stable batch, the shifted batch, the shifted batch again, and a batch the
-monitor cannot read (a column renamed).
+monitor cannot read (a column renamed). The project has no DVC remote: the first run rebuilds
+the model, the later ones check it out of the DVC cache the first one left (tests/stand_ins/cache).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def dispatch(flow: Flow, name: str, current: str = "", *, succeeds: bool = True)
     """monitor.yml run by hand (workflow_dispatch) on a fresh clone of main; its log."""
     checkout = flow.clone(f"{name}-checkout")
     workflow = checkout / ".github" / "workflows" / "monitor.yml"
-    payload = {"inputs": {"current": current}}
+    payload = {"ref": "refs/heads/main", "inputs": {"current": current}}
     return flow.act(checkout, workflow, "workflow_dispatch", payload, name, succeeds=succeeds)
 
 
@@ -104,6 +105,15 @@ def test_the_stable_batch_opens_no_issue(flow, stable):
     assert "drift-issue: none is open" in stable
     assert issue_calls(flow) == []
     assert flow.api.issues == []
+
+
+def test_a_later_run_checks_the_served_model_out_of_the_cache_instead_of_retraining(stable, first_drift):
+    assert "Running stage 'train'" in stable
+    assert "cache stand-in: saved monitor-dvc-cache-" in stable
+    log = first_drift["log"]
+    assert "cache stand-in: restored monitor-dvc-cache-" in log
+    assert "Stage 'train' is cached - skipping run, checking out outputs" in log
+    assert "Running stage" not in log
 
 
 def test_the_shifted_batch_opens_one_drift_issue_that_links_the_run(flow, first_drift):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .act_harness import REPOSITORY, STAND_INS, TOKEN, git, keep_log, local_repository_args
+from .act_harness import REPOSITORY, STAND_INS, TOKEN, git, run_act
 from .conftest import copy_project, project_env, run
 from .github_stand_in import GitHubApi, github_url_rewrite, serve
 from .test_pipeline import set_params
@@ -56,23 +56,13 @@ def act_retrain(loop_root: Path, env: dict[str, str], api_url: str, name: str, *
         cwd=loop_root,
         env=env,
     )
-    event = loop_root / f"{name}.json"
     payload = {"inputs": {"batch": "", "reason": ""}, "repository": {"full_name": REPOSITORY, "fork": False}}
-    event.write_text(json.dumps(payload))
     workflow = checkout / ".github" / "workflows" / "retrain.yml"
-    result = run(
-        "act", "workflow_dispatch", "-W", str(workflow), "-e", str(event),
-        "-P", "ubuntu-latest=-self-hosted", "--pull=false", "--no-skip-checkout", "--no-cache-server",
-        "--action-cache-path", str(loop_root / f"act-{name}"),
+    return run_act(
+        loop_root, name, checkout, workflow, "workflow_dispatch", payload, env,
         "-s", f"GITHUB_TOKEN={TOKEN}", *[arg for secret in secrets for arg in ("-s", secret)],
         "--env", f"GITHUB_API_URL={api_url}",
-        *local_repository_args(workflow),
-        cwd=checkout, env=env, check=False,
     )  # fmt: skip
-    log = result.stdout + result.stderr
-    keep_log(f"retrain-{name}", log)
-    assert result.returncode == 0, log[-8000:]
-    return log
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ the push is skipped with a notice; with it, `make push` reaches the bucket.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from .act_harness import keep_log, local_repository_args
+from .act_harness import run_act
 from .conftest import SLUG, copy_project, project_env, run
 from .github_stand_in import github_url_rewrite
 from .test_remotes import S3_CREDENTIALS, s3_client, s3_endpoint  # noqa: F401 (the fixture)
@@ -25,22 +24,10 @@ CI_BUCKET = "ci-pushes"
 
 
 def run_verify(checkout: Path, home: Path, env: dict[str, str], name: str, *secrets: str) -> str:
-    event = home / f"{name}.json"
-    event.write_text(json.dumps({"ref": "refs/heads/main", "repository": {"full_name": REPOSITORY}}))
     workflow = checkout / ".github" / "workflows" / "main.yml"
-    result = run(
-        "act", "push", "-W", str(workflow), "-j", "verify", "-e", str(event),
-        "-P", "ubuntu-latest=-self-hosted",
-        "--pull=false", "--no-skip-checkout", "--no-cache-server",
-        "--action-cache-path", str(home / f"act-{name}"),
-        *[argument for secret in secrets for argument in ("-s", secret)],
-        *local_repository_args(workflow),
-        cwd=checkout, env=env, check=False,
-    )  # fmt: skip
-    log = result.stdout + result.stderr
-    keep_log(f"s3-{name}", log)
-    assert result.returncode == 0, log[-6000:]
-    return log
+    event = {"ref": "refs/heads/main", "repository": {"full_name": REPOSITORY}}
+    secret_args = [argument for secret in secrets for argument in ("-s", secret)]
+    return run_act(home, name, checkout, workflow, "push", event, env, "-j", "verify", *secret_args)
 
 
 def test_the_verify_job_pushes_to_s3_with_the_secret_and_skips_without(
