@@ -14,8 +14,6 @@ from sklearn.preprocessing import StandardScaler
 
 from {{ cookiecutter.package_name }}.checks.batches import shift
 from {{ cookiecutter.package_name }}.checks.drift import (
-    REFERENCE_DATA,
-    REFERENCE_REVISION,
     column_kinds,
     compare,
     false_alarm_level,
@@ -32,6 +30,7 @@ from {{ cookiecutter.package_name }}.checks.drift_noise import (
     noise_distances,
     noise_floor,
 )
+from {{ cookiecutter.package_name }}.checks.reference import REFERENCE_DATA, REFERENCE_REVISION
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.store import save_model
 from {{ cookiecutter.package_name }}.model.train import train

@@ -22,13 +22,12 @@ from ..tables import file_md5, read_table
 from .drift_findings import ColumnDrift, DriftSummary, Kind
 from .drift_markdown import drift_markdown, verdict
 from .drift_noise import distance_for, finite, noise_floor
+from .reference import REFERENCE_DATA, REFERENCE_REVISION
 from .report_html import report_html
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
 
-REFERENCE_DATA = "data.csv"  # inside paths.drift_reference
-REFERENCE_REVISION = "revision.txt"  # the revision that data.csv came from
 REPORT_FILES = ("drift.html", "drift.json", "drift.md")
 
 

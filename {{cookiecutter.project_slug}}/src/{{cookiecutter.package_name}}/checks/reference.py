@@ -24,7 +24,10 @@ from ..errors import PipelineError
 from ..outputs import atomic_paths
 from ..repo.dvc import dvc_reason
 from ..repo.git import file_at, file_bytes_at, resolve
-from .drift import REFERENCE_DATA, REFERENCE_REVISION
+
+# The reference folder (paths.drift_reference) as the drift check reads it.
+REFERENCE_DATA = "data.csv"
+REFERENCE_REVISION = "revision.txt"  # the revision that data.csv came from
 
 
 def commit_of(revision: str) -> str:
