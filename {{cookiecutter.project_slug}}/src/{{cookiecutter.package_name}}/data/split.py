@@ -15,10 +15,9 @@ from ..outputs import atomic_paths
 from ..tables import read_validated
 
 
-def held_out_per_class(target: pd.Series, test_size: float) -> pd.Series:
-    """How many rows of each class the test set takes: its share, but at least one and never all,
-    so that every class is both trained on and scored."""
-    counts = target.value_counts()
+def held_out_per_class(counts: pd.Series, test_size: float) -> pd.Series:
+    """How many rows of each class (`counts`: rows per class) the test set takes: its share, but
+    at least one and never all, so that every class is both trained on and scored."""
     return (counts * test_size).round().clip(lower=1, upper=counts - 1).astype(int)
 
 
@@ -29,13 +28,13 @@ def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFra
     shuffled = frame.sample(frac=1, random_state=params.seed)
     if params.task == "classification" and params.split.stratify:
         target = shuffled[params.data.target]
-        smallest = target.value_counts().min()
-        if smallest < 2:
+        counts = target.value_counts()
+        if (smallest := counts.min()) < 2:
             raise PipelineError(
                 f"cannot stratify on '{params.data.target}': a class has only {smallest} row; "
                 "add data or set split.stratify: false"
             )
-        quota = target.map(held_out_per_class(target, params.split.test_size))
+        quota = target.map(held_out_per_class(counts, params.split.test_size))
         in_test = shuffled.groupby(target).cumcount() < quota
         return shuffled[~in_test], shuffled[in_test]
     test_rows = min(max(math.ceil(params.split.test_size * len(frame)), 1), len(frame) - 1)

@@ -304,8 +304,9 @@ def check_params_against(schema: Schema, params: Params) -> None:
 
 
 def check_params_before_training(frame: pd.DataFrame, schema: Schema, params: Params) -> None:
-    """Every problem params.yaml has with this data, at once: the model's inputs are the schema's
-    columns (validation holds the data to them), the classes those of the data's target."""
+    """Every problem params.yaml's data and model_tests have with this data, at once: the model's
+    inputs are the schema's columns (validation holds the data to them), the classes those of the
+    data's target. The estimator is train's to check, where it is built."""
     check_params_against(schema, params)
     named = {params.data.target, *params.data.drop_columns}
     inputs = [column for column in schema.columns if column not in named]
