@@ -144,15 +144,19 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
     return copy_project(Path(built.read_text()), tmp_path_factory.mktemp(name))
 
 
+def build_trained(directory: Path, **answers: Any) -> Path:
+    """Bake a project in `directory`, then `make setup pipeline` it."""
+    project = bake(directory / "baked", **answers)
+    run("make", "setup", "pipeline", cwd=project)
+    return project
+
+
 def build_ready_project(task: str, directory: Path) -> Path:
-    """Bake the task's ready project in `directory`, then `make setup` and `make pipeline` it."""
+    """The task's ready project, its local DVC storage (if any) beside it in `directory`."""
     answers = dict(READY_ANSWERS[task])
     if answers["dvc_remote"] == "local":
         answers["dvc_remote_url"] = str(directory / "dvc-storage")
-    project = bake(directory / "baked", **answers)
-    run("make", "setup", cwd=project)
-    run("make", "pipeline", cwd=project)
-    return project
+    return build_trained(directory, **answers)
 
 
 @pytest.fixture(scope="session")
@@ -198,10 +202,4 @@ def share_bytecode(source: Path, target: Path) -> None:
 def trained_default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project baked with the default answers (no DVC remote) after `make setup pipeline`,
     its results uncommitted: shared read-only by the workflow tests, which each take a copy."""
-
-    def build(directory: Path) -> Path:
-        project = bake(directory)
-        run("make", "setup", "pipeline", cwd=project)
-        return project
-
-    return built_once(tmp_path_factory, "trained-default", build)
+    return built_once(tmp_path_factory, "trained-default", build_trained)
