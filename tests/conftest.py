@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import socket
@@ -102,15 +104,26 @@ def developer_shell() -> Iterator[None]:
         yield
 
 
+# Answers as cookiecutter.json gives them when not asked otherwise: a list's first choice, a plain
+# string itself. Those it derives from other answers (`{{ ... }}`) are left out.
+PLAIN_DEFAULTS = {
+    key: value[0] if isinstance(value, list) else value
+    for key, value in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()).items()
+    if not key.startswith("_") and isinstance(value, list | str) and "{" not in str(value)
+}
+
+
 @pytest.fixture(scope="session")
 def bake_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Bake each combination of answers once per session, whoever asks first."""
-    baked: dict[tuple[tuple[str, Any], ...], Path] = {}
+    """Bake each combination of answers once per run, whichever test (on whichever worker) asks
+    first; the project is then shared, read-only."""
+    baked: dict[str, Path] = {}
 
     def get(**answers: Any) -> Path:
-        key = tuple(sorted(answers.items()))
+        key = json.dumps({**PLAIN_DEFAULTS, **answers}, sort_keys=True)
         if key not in baked:
-            baked[key] = bake(tmp_path_factory.mktemp("bake"), **answers)
+            name = "bake-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+            baked[key] = build_shared(tmp_path_factory, name, partial(bake, **answers))[0]
         return baked[key]
 
     return get
@@ -125,23 +138,38 @@ READY_ANSWERS = {
 }
 
 
-def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
-    """The project `build(directory)` makes, for this worker to keep.
+def build_shared(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]
+) -> tuple[Path, bool]:
+    """What `build(directory)` makes, and whether other workers share it.
 
-    Under pytest-xdist the workers build it once between them, in the run's shared temporary
-    directory, and each takes a private copy: a build trains a model in some twenty seconds, a
-    copy takes one."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return build(tmp_path_factory.mktemp(name))
-    root = tmp_path_factory.getbasetemp().parent
+    It is built once per run, in the run's shared temporary directory, by the first pytest-xdist
+    worker that asks; a worker that asks while it is being built builds its own, since waiting
+    would leave its core idle."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
     shared, built = root / name, root / name / "built"
     with (root / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when the file closes
+        except BlockingIOError:
+            return build(tmp_path_factory.mktemp(name)), False
         if not built.exists():
             shutil.rmtree(shared, ignore_errors=True)  # what a failed build left
             shared.mkdir()
             built.write_text(str(build(shared)))
-    return copy_project(Path(built.read_text()), tmp_path_factory.mktemp(name))
+    return Path(built.read_text()), True
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """The project `build(directory)` makes, for this worker to keep: built once per run
+    (build_shared), and each xdist worker takes a private copy. A build trains a model in some
+    twenty seconds, a copy takes one."""
+    project, shared = build_shared(tmp_path_factory, name, build)
+    if shared and os.environ.get("PYTEST_XDIST_WORKER"):
+        return copy_project(project, tmp_path_factory.mktemp(name))
+    return project
 
 
 def build_trained(directory: Path, **answers: Any) -> Path:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from .conftest import TEMPLATE_DIR
-from .test_render import REMOTE_URLS
+from .test_render import remote_answers
 
 TEMPLATE_CREDENTIALS = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".github" / "remote-credentials"
 CLOUDS = ("s3", "gcs", "azure")
@@ -35,7 +35,7 @@ REMOTE_COMMANDS = ("make pull", "make push", "make deploy", "make drift-referenc
 
 
 def bake_remote(bake_once, remote: str) -> Path:
-    return bake_once(dvc_remote=remote, dvc_remote_url=REMOTE_URLS[remote])
+    return bake_once(**remote_answers(remote))
 
 
 def load(project: Path, name: str) -> dict:

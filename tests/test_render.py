@@ -17,16 +17,21 @@ from .conftest import PACKAGE
 
 TASKS = ("classification", "regression")
 REMOTES = ("none", "local", "s3", "gcs", "azure")
-REMOTE_URLS = {
-    "none": "",
+REMOTE_URLS = {  # `none` takes the template's own (empty) default
     "local": "../storage",
     "s3": "s3://bucket/p",
     "gcs": "gs://bucket/p",
     "azure": "azure://box/p",
 }
+
+
+def remote_answers(remote: str) -> dict[str, str]:
+    """The answers that choose `remote`, with its URL when it takes one."""
+    return {"dvc_remote": remote} | ({"dvc_remote_url": REMOTE_URLS[remote]} if remote in REMOTE_URLS else {})
+
+
 COMBINATIONS = [
-    {"task": task, "dvc_remote": remote, "dvc_remote_url": REMOTE_URLS[remote]}
-    for task, remote in itertools.product(TASKS, REMOTES)
+    {"task": task, **remote_answers(remote)} for task, remote in itertools.product(TASKS, REMOTES)
 ] + [{"python_version": version} for version in ("3.10", "3.12", "3.13")]
 IDS = ["-".join(answers[key] for key in answers if key != "dvc_remote_url") for answers in COMBINATIONS]
 
