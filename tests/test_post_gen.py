@@ -13,6 +13,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from .conftest import PACKAGE, TEMPLATE_DIR, bake, project_env, run
+from .test_render import remote_answers
 
 GIT_IDENTITY = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
 
@@ -51,7 +52,7 @@ def render_without_hooks(output_dir: Path, **answers: str) -> Path:
 def test_without_dvc_the_set_up_dvc_gets_is_the_one_generation_with_dvc_gives(
     remote, tmp_path, monkeypatch, capsys, bake_once
 ):
-    project = render_without_hooks(tmp_path / "out", dvc_remote=remote)
+    project = render_without_hooks(tmp_path / "out", **remote_answers(remote))
     answers = json.loads((project / ".cookiecutter.json").read_text())
     monkeypatch.setattr(post_gen_project, "dvc_command", lambda: None)
 
@@ -70,7 +71,7 @@ def test_without_dvc_the_set_up_dvc_gets_is_the_one_generation_with_dvc_gives(
     assert "`make setup` will finish the DVC set-up from your answers" in said
     assert ("`storage`" in said) == (remote != "none")
     assert (project / ".dvc" / "config").read_text() == (
-        bake_once(dvc_remote=remote) / ".dvc" / "config"
+        bake_once(**remote_answers(remote)) / ".dvc" / "config"
     ).read_text()
 
 
