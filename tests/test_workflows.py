@@ -15,8 +15,14 @@ from .conftest import PACKAGE
 from .test_render import COMBINATIONS, IDS
 
 RUNNERS = ["cml-aws", "cml-gcp", "cml-azure", "self-hosted"]  # training_runner answers besides github
-WORKFLOW_COMBINATIONS = [*COMBINATIONS, {"publish_plots": "yes"}, *({"training_runner": r} for r in RUNNERS)]
-WORKFLOW_IDS = [*IDS, "publish_plots", *RUNNERS]
+# Its own answers first, then test_render's in reverse: when both files run at once on two
+# workers, each bakes what the other has not reached yet and shares the rest (bake_once).
+WORKFLOW_COMBINATIONS = [
+    *({"training_runner": runner} for runner in RUNNERS),
+    {"publish_plots": "yes"},
+    *reversed(COMBINATIONS),
+]
+WORKFLOW_IDS = [*RUNNERS, "publish_plots", *reversed(IDS)]
 # A run line is a make call, the project's own command, or a message to the log.
 PROJECT_COMMAND = re.compile(rf"uv run python -m {PACKAGE} [a-z-]+")
 MESSAGE = re.compile(r'echo "[^"]*"( && exit 1)?')
