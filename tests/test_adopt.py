@@ -14,13 +14,15 @@ import re
 
 import pytest
 
-from .conftest import copy_project, run
+from .conftest import TEMPLATE_DIR, copy_project, run
 
 # Each dataset written as a CSV by the project's own Python (with `options` for to_csv), from
 # the copies scikit-learn ships or generated.
 # Each: the script, the adopt command, what adopt says it inferred.
-# The project's unit tests that read its params.yaml (the others bring their own).
+# The project's unit tests that read its params.yaml (the others bring their own), and how a
+# test names a file of the project it sits in.
 PARAMS_TESTS = ("tests/test_config.py", "tests/data/test_adopt.py")
+READS_THE_PROJECTS_FILE = re.compile(r'parents\[\d\] / "(params\.yaml|schema\.yaml|data)\b')
 DATASETS = {
     "wine": (
         "frame = datasets.load_wine(as_frame=True).frame",
@@ -101,3 +103,15 @@ def test_make_adopt_then_pipeline_and_tests_pass_with_no_edit(name, ready_projec
         assert "ordered_on: {dtype: datetime, nullable: false, min: '2023-01-" in schema
         params = (project / "params.yaml").read_text(encoding="utf-8")
         assert "csv: {separator: ;, encoding: latin-1, decimal: ','}" in params
+
+
+def test_params_tests_are_every_project_test_that_reads_what_adopt_changes():
+    """A project test that comes to read params.yaml, schema.yaml or data/ joins PARAMS_TESTS."""
+    project = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+    reading = {
+        str(path.relative_to(project))
+        for path in (project / "tests").rglob("*.py")
+        if READS_THE_PROJECTS_FILE.search(path.read_text(encoding="utf-8"))
+    }
+
+    assert reading == set(PARAMS_TESTS)
