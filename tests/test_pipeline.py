@@ -71,9 +71,9 @@ def test_a_second_run_is_a_no_op(project):
 
 
 def test_the_model_tests_pass_on_each_tasks_model(project):
-    """The project's unit tests run whole elsewhere: on the default params in pr.yml's checks job,
-    on a fresh clone under act (test_github_flow), and on regression params in test_adopt's
-    diabetes case. Here each task's trained model passes its model tests."""
+    """The project's unit tests run whole elsewhere: in pr.yml's checks job, on a fresh clone
+    under act (test_github_flow); test_adopt runs those that read params.yaml on each adopted
+    dataset. Here each task's trained model passes its model tests."""
     result = run("make", "test-model", cwd=project)
 
     assert "model-tests: all " in result.stdout
