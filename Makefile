@@ -11,9 +11,10 @@ UV := $(TOOLS)/bin/uv
 DEMO_DIR := $(CURDIR)/build/demo
 PYTEST_ARGS ?=
 # The suite runs on every core (pytest-xdist), a test file per worker, since the tests of a
-# file share what they baked; WORKERS=0 runs it in one process.
+# file share what they baked, in the order tests/conftest.py gives (longest first: xdist would
+# otherwise start the files with the most tests); WORKERS=0 runs it in one process.
 WORKERS ?= auto
-PYTEST := .venv/bin/pytest --numprocesses $(WORKERS) --dist loadfile
+PYTEST := .venv/bin/pytest --numprocesses $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 export UV_PYTHON_DOWNLOADS := never
 # Python caches compiled modules by default; some containers turn that off. The projects the
