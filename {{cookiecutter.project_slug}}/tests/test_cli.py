@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
         with sigterm_raises(), atomic_path(Path(sys.argv[1])) as temporary:
             temporary.write_text("half written")
             print("writing", flush=True)
-            time.sleep(20)
+            time.sleep(600)
     except Terminated:
         sys.exit(143)
     """
@@ -60,7 +60,9 @@ def test_sigterm_during_a_write_leaves_no_temporary_file_and_the_old_content(tmp
         try:
             assert writer.stdout.readline() == "writing\n"
             writer.send_signal(signal.SIGTERM)
-            status = writer.wait(timeout=10)
+            # Far longer than an exit takes, even on a busy CI machine (10 s was once too short
+            # under act); a writer that ignored SIGTERM would still be asleep here.
+            status = writer.wait(timeout=60)
         finally:
             writer.kill()  # a no-op once it has exited
 
