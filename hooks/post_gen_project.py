@@ -221,17 +221,32 @@ def init_dvc(project_dir: Path, answers: Mapping[str, str]) -> bool:
     return True
 
 
-def lock_dependencies(project_dir: Path) -> bool:
-    """Write uv.lock, so that the first commit pins every library CI and teammates install."""
+LOCK_BY_HAND = "run `uv lock` in the project and commit uv.lock (CI installs with `uv sync --locked`)"
+
+
+def start_locking(project_dir: Path) -> subprocess.Popen[str] | None:
+    """Start writing uv.lock, so that the first commit pins every library CI and teammates install.
+
+    `uv lock` spends most of its time waiting on the package index, so the hook sets up DVC
+    meanwhile (the two touch different files) and collects the lock with `finish_locking`.
+    """
     uv = shutil.which("uv")
-    later = "run `uv lock` in the project and commit uv.lock (CI installs with `uv sync --locked`)"
     if uv is None:
-        say(f"uv is not installed, so there is no uv.lock yet: install uv, then {later}.")
+        say(f"uv is not installed, so there is no uv.lock yet: install uv, then {LOCK_BY_HAND}.")
+        return None
+    return subprocess.Popen(
+        [uv, "lock", "--quiet"], cwd=project_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish_locking(locking: subprocess.Popen[str] | None) -> bool:
+    """Wait for `uv lock`; say why there is no uv.lock if it failed."""
+    if locking is None:
         return False
-    result = run(project_dir, uv, "lock", "--quiet")
-    if result.returncode != 0:
-        reason = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no reason given"
-        say(f"`uv lock` failed ({reason}): {later}.")
+    _, errors = locking.communicate()
+    if locking.returncode != 0:
+        reason = errors.strip().splitlines()[-1] if errors.strip() else "no reason given"
+        say(f"`uv lock` failed ({reason}): {LOCK_BY_HAND}.")
         return False
     return True
 
@@ -296,8 +311,9 @@ def finish(project_dir: Path, answers: Mapping[str, str]) -> None:
     record_cruft_state(project_dir, answers)
     if not init_git(project_dir):
         return
+    locking = start_locking(project_dir)
     init_dvc(project_dir, answers)
-    lock_dependencies(project_dir)
+    finish_locking(locking)
     first_commit(project_dir, answers["author_name"], answers["author_email"])
 
 
