@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import SLUG, project_env, run
+from .conftest import SLUG, project_env, run, share_bytecode
 from .github_stand_in import GitHubApi, github_url_rewrite, serve
 from .test_pipeline import set_params
 
@@ -195,8 +195,10 @@ def run_act(
     GitHub's runner starts each job with an empty environment that uv fills from its cache in
     a second; Python then compiles the bytecode of pandas, scikit-learn, DVC... in it on first
     import, seconds each job. So the jobs of every run under `root` share one environment,
-    `root`/venv: the first job builds it from nothing, as a fresh runner does, and each job's
-    `make setup` (`uv sync --locked`) makes it exactly the lock and this checkout's package again.
+    `root`/venv, and each job's `make setup` (`uv sync --locked`) makes it exactly the lock and
+    this checkout's package again. A flow (open_flow) builds it before its first job, from the
+    lock, with the compiled modules of the project it started from; elsewhere the first job
+    builds it from nothing, as a fresh runner does.
     Python writes bytecode as on GitHub's runners (some machines turn that off in the environment
     act passes on: an empty value turns it back on).
     """
@@ -238,6 +240,10 @@ def open_flow(root: Path, project: Path, **env: str) -> Iterator[Flow]:
     set_params(project, **{"model.hyperparameters.n_estimators": 50})
     git("commit", "--quiet", "--no-verify", "-am", "Try fewer trees", cwd=project)
     git("push", "--quiet", str(origin), "tune", cwd=project)
+    environment = root / "venv"  # the jobs' environment (see run_act)
+    jobs_env = project_env(UV_PROJECT_ENVIRONMENT=str(environment))
+    run("uv", "sync", "--quiet", "--locked", cwd=project, env=jobs_env)
+    share_bytecode(project / ".venv", environment)
     shutil.rmtree(project)  # from here on, only what origin, the stand-ins and the remote hold
 
     gitconfig = github_url_rewrite(root / "gitconfig", REPOSITORY, origin)
