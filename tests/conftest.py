@@ -221,7 +221,7 @@ LATER_IMPORTS = "import warnings; warnings.simplefilter('ignore'); import eviden
 
 
 def build_trained(directory: Path, **answers: Any) -> Path:
-    """Bake a project in `directory`, then `make setup pipeline` it."""
+    """Bake a project in `directory`, `make setup pipeline` it, and compile LATER_IMPORTS in it."""
     project = bake(directory / "baked", **answers)
     run("make", "setup", "pipeline", cwd=project)
     run(str(project / ".venv" / "bin" / "python"), "-c", LATER_IMPORTS, cwd=project)
