@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import SLUG, project_env, run, share_bytecode
+from .conftest import SLUG, build_environment, project_env, run
 from .github_stand_in import GitHubApi, github_url_rewrite, serve
 from .test_pipeline import set_params
 
@@ -240,10 +240,7 @@ def open_flow(root: Path, project: Path, **env: str) -> Iterator[Flow]:
     set_params(project, **{"model.hyperparameters.n_estimators": 50})
     git("commit", "--quiet", "--no-verify", "-am", "Try fewer trees", cwd=project)
     git("push", "--quiet", str(origin), "tune", cwd=project)
-    environment = root / "venv"  # the jobs' environment (see run_act)
-    jobs_env = project_env(UV_PROJECT_ENVIRONMENT=str(environment))
-    run("uv", "sync", "--quiet", "--locked", cwd=project, env=jobs_env)
-    share_bytecode(project / ".venv", environment)
+    build_environment(project, root / "venv", compiled_in=project / ".venv")  # the jobs' (see run_act)
     shutil.rmtree(project)  # from here on, only what origin, the stand-ins and the remote hold
 
     gitconfig = github_url_rewrite(root / "gitconfig", REPOSITORY, origin)

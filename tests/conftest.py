@@ -255,9 +255,22 @@ def copy_project(project: Path, destination: Path) -> Path:
     copy = destination / project.name
     shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
     if (project / ".venv").is_dir():
-        run("uv", "sync", "--quiet", cwd=copy)
-        share_bytecode(project / ".venv", copy / ".venv")
+        build_environment(copy, copy / ".venv", compiled_in=project / ".venv")
     return copy
+
+
+def build_environment(project: Path, environment: Path, compiled_in: Path) -> None:
+    """`project`'s environment, at `environment`, from its lock, with the compiled modules of the
+    environment `compiled_in` linked in (share_bytecode)."""
+    run(
+        "uv",
+        "sync",
+        "--quiet",
+        "--locked",
+        cwd=project,
+        env=project_env(UV_PROJECT_ENVIRONMENT=str(environment)),
+    )
+    share_bytecode(compiled_in, environment)
 
 
 def share_bytecode(source: Path, target: Path) -> None:
